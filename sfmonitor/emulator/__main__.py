@@ -1,0 +1,86 @@
+"""``python -m sfmonitor.emulator``: serve the emulated org until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import ssl
+import sys
+
+from .config import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_PASSWORD,
+    DEFAULT_REFRESH_TOKEN,
+    DEFAULT_USERNAME,
+    EmulatorConfig,
+)
+from .server import Emulator
+
+EPILOG = f"""\
+default credentials (password, refresh_token and client_credentials grants):
+  username       {DEFAULT_USERNAME}
+  password       {DEFAULT_PASSWORD}   (no security token needed: loopback is trusted)
+  client id      {DEFAULT_CLIENT_ID}
+  client secret  {DEFAULT_CLIENT_SECRET}
+  refresh token  {DEFAULT_REFRESH_TOKEN}
+login URL = the printed base URL; CometD endpoint = <base URL>/cometd/62.0
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m sfmonitor.emulator",
+        description="Emulator of the Salesforce Streaming API for offline development and tests.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    p.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+    p.add_argument("--scenario", choices=("demo", "none"), default="none",
+                   help="traffic to generate (demo: records, platform events, logins...)")
+    p.add_argument("--rate", type=float, default=5.0, help="scenario actions per second")
+    p.add_argument("--seed", type=int, default=1, help="scenario random seed")
+    p.add_argument("--connect-timeout", type=float, default=110.0,
+                   help="seconds a /meta/connect is held (advice.timeout)")
+    p.add_argument("--session-timeout", type=float, default=40.0,
+                   help="seconds without a connect after which a session expires")
+    p.add_argument("--max-batch", type=int, default=1000, help="events per connect reply")
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
+    return p.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    config = EmulatorConfig(connect_timeout=args.connect_timeout,
+                            max_interval=args.session_timeout,
+                            max_events_per_reply=args.max_batch)
+    context = None
+    if args.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    emulator = Emulator(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    url = await emulator.start(args.host, args.port, ssl_context=context)
+    if args.scenario == "demo":
+        emulator.start_scenario(seed=args.seed, rate=args.rate)
+    print(f"sfmonitor-emulator listening on {url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await emulator.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("error: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Emulator settings, including the behaviours the protocol reference marks as uncertain (§11).
+
+Every field has the value that matches observed Salesforce behaviour by default; tests and
+users change them to reproduce other variants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_USERNAME = "demo@sfmonitor.example"
+DEFAULT_PASSWORD = "demo-password"
+DEFAULT_CLIENT_ID = "sfmonitor-demo-client-id"
+DEFAULT_CLIENT_SECRET = "sfmonitor-demo-client-secret"
+DEFAULT_REFRESH_TOKEN = "sfmonitor-demo-refresh-token"
+
+REPLAY_INVALID = (
+    "400::The replayId {{{replay_id}}} you provided was invalid. Please provide a valid ID, "
+    "-2 to replay all events, or -1 to replay only new events."
+)
+REPLAY_MAP_MISSING = (
+    "400::The replayId for channel {{{channel}}} wasn't found using the provided replay ID map "
+    "{{{replay_map}}}. Ensure that the channel name you provided in the replay map is valid and "
+    "matches the channel name used for subscribing."
+)
+
+
+@dataclass
+class User:
+    username: str
+    password: str
+    security_token: str = ""
+    user_id: str = ""  # filled by the org when empty
+    display_name: str = "Demo User"
+
+
+@dataclass
+class ConnectedApp:
+    client_id: str
+    client_secret: str
+    # the user that client_credentials runs as
+    run_as: str = DEFAULT_USERNAME
+
+
+@dataclass
+class EmulatorConfig:
+    """What the emulated org and server do. Times are in seconds unless named ``_ms``."""
+
+    users: list[User] = field(
+        default_factory=lambda: [User(DEFAULT_USERNAME, DEFAULT_PASSWORD)]
+    )
+    apps: list[ConnectedApp] = field(
+        default_factory=lambda: [ConnectedApp(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)]
+    )
+    # refresh token -> (username, client id)
+    refresh_tokens: dict[str, tuple[str, str]] = field(
+        default_factory=lambda: {DEFAULT_REFRESH_TOKEN: (DEFAULT_USERNAME, DEFAULT_CLIENT_ID)}
+    )
+    # Accept the password without the security token (a trusted IP range). When False, the
+    # password grant needs password + security token, as for an untrusted network.
+    trusted_ip: bool = True
+    # Lifetime of access tokens; None = valid until revoked (Salesforce extends the session
+    # while a CometD client stays connected).
+    access_token_ttl: float | None = None
+    # Public base URL (instance_url); None = derived from each request's Host header.
+    public_url: str | None = None
+
+    # --- CometD -----------------------------------------------------------------------
+    connect_timeout: float = 110.0  # hold time of a long poll (advice.timeout)
+    max_interval: float = 40.0  # session expires this long after a reply without a connect
+    max_request_bytes: int = 32_768  # larger bodies get 413::Maximum Request Size Exceeded
+    max_events_per_reply: int = 1000  # cap of events in one connect reply (None-like: 0)
+    coalesce_delay: float = 0.0  # wait this long after a wake-up to batch more events
+    require_browser_cookie: bool = True  # BAYEUX_BROWSER must come back after handshake
+    set_sticky_cookie: bool = True  # also set a fake load-balancer cookie (sfdc-stream)
+    max_sessions_per_browser: int = 1  # CometD maxSessionsPerBrowser; 0 disables the check
+    duplicate_connect_status: int = 500  # HTTP status for a superseded held connect (or 408)
+    honour_client_timeout_advice: bool = True  # connect with advice.timeout=0 answered at once
+    events_before_connect_reply: bool = True  # CometD order; False puts the reply first
+    handshake_ext_always: bool = True  # ext.replay in the handshake reply even if not asked
+    unknown_client_advice: str = "handshake"  # or "none" (seen once, EMP#15)
+    min_api_version: float = 37.0
+    api_versions: tuple[str, ...] = tuple(f"{v}.0" for v in range(37, 63))
+
+    # --- channels and replay -----------------------------------------------------------
+    retention_standard: float = 24 * 3600.0  # PushTopic and generic streaming
+    retention_high_volume: float = 72 * 3600.0  # platform events, CDC, monitoring streams
+    # "window": N is valid when no purged event is newer than N and N is not in the future.
+    # "exact": N must also be the id of a retained (or the newest purged) event.
+    replay_id_check: str = "window"
+    accept_future_replay_id: bool = False
+    replay_invalid_error: str = REPLAY_INVALID
+    replay_map_missing_error: str = REPLAY_MAP_MISSING
+    channel_missing_error: str = (
+        "400::The channel you requested to subscribe to does not exist {{{channel}}}"
+    )
+    filtered_channel_keeps_query: bool = True  # event "channel" carries ?Field=value
+    cdc_event_uuid: bool = True  # CDC data.event carries EventUuid (unverified, §11)
+    monitoring_created_date: bool = False  # RTEM payload has CreatedDate (unverified, §11)
+    generic_dynamic_channels: bool = True  # subscribing to an unknown /u/ channel creates it
+
+    # --- org limits ----------------------------------------------------------------------
+    max_concurrent_clients: int = 2000
+    concurrent_limit_as_failure_reason: bool = True  # False: the limit text is the error
+    daily_pushtopic_events: int = 1_000_000
+    daily_generic_events: int = 1_000_000
+    daily_platform_events: int = 50_000_000  # generous so that benchmarks never hit it
+
+    # --- control ----------------------------------------------------------------------
+    control_api: bool = True  # serve /__emulator/ (loopback tooling only)
+    org_name: str = "sfmonitor emulator"

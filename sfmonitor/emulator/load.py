@@ -1,0 +1,84 @@
+"""Synthetic load: publish many events of a chosen size on any channel kind, fast.
+
+Used by ``POST /__emulator/generate``, the benchmarks and the soak tests. Events are built
+and serialized once each; the loop yields every chunk so that deliveries proceed meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from . import shapes
+from .channels import ChannelKind, classify, split_channel
+from .org import ChannelError, Org
+
+CHUNK = 1000
+
+
+def _builder(org: Org, channel: str) -> tuple[ChannelKind, Callable[[int, str], Any]]:
+    """A function (sequence number, filler) -> publishes one event; and the channel kind."""
+    kind = classify(channel)
+    base, _ = split_channel(channel)
+    if kind is None or base != channel:
+        raise ChannelError(f"400::Cannot generate events on {channel}")
+    name = base.split("/", 2)[2]
+    user_id = next(iter(org.users.values())).user_id
+    if kind is ChannelKind.PUSH_TOPIC:
+        topic = org.ensure_topic(name)
+        sobject = topic.parsed.sobject
+
+        def push(i: int, filler: str) -> Any:
+            fields = {"Id": org.ids.for_object(sobject), "Name": f"Load {i}",
+                      "Description": filler}
+            return org._publish(base, kind, lambda rid, ms: shapes.pushtopic_event(
+                base, rid, ms, "created", fields), fields=fields)
+        return kind, push
+    if kind is ChannelKind.GENERIC:
+        org.create_streaming_channel(base)
+        return kind, lambda i, filler: org.publish_generic(base, f"{i}:{filler}")
+    if kind is ChannelKind.PLATFORM_EVENT:
+        org.platform_events.add(name)
+        return kind, lambda i, filler: org._publish(
+            base, kind, lambda rid, ms: shapes.platform_event(
+                base, rid, ms, user_id, {"Sequence__c": i, "Message__c": filler}))
+    if kind is ChannelKind.MONITORING:
+        return kind, lambda i, filler: org.publish_monitoring(
+            name, {"Username": "load@sfmonitor.example", "SourceIp": "10.0.0.1",
+                   "Status": "Success", "Sequence": i, "AdditionalInfo": filler})
+    entity = org.cdc_entity_of(name) or "Account"
+    org.cdc_entities.add(entity)
+    with_uuid = org.config.cdc_event_uuid
+
+    def cdc(i: int, filler: str) -> Any:
+        ms = org.clock.now_ms()
+        header = {"entityName": entity, "recordIds": [org.ids.for_object(entity)],
+                  "changeType": "UPDATE", "changeOrigin": "", "transactionKey": f"load-{i}",
+                  "sequenceNumber": 1, "commitTimestamp": ms, "commitNumber": i,
+                  "commitUser": user_id, "changedFields": ["Description"],
+                  "diffFields": [], "nulledFields": []}
+        return org._publish(base, kind, lambda rid, _ms: shapes.change_event(
+            base, rid, header, {"Description": filler}, with_uuid), created_ms=ms)
+    return kind, cdc
+
+
+def _filler_length(org: Org, channel: str, payload_bytes: int) -> int:
+    """How many filler characters make an event of about ``payload_bytes`` in total."""
+    probe = Org(org.config, org.clock)
+    _, publish = _builder(probe, channel)
+    size = len(publish(0, "").body)
+    return max(0, payload_bytes - size)
+
+
+async def generate(org: Org, channel: str, count: int, payload_bytes: int = 512) -> int:
+    """Publish ``count`` events of about ``payload_bytes`` each on ``channel``."""
+    if count < 0 or count > 10_000_000:
+        raise ValueError("count must be between 0 and 10,000,000")
+    _, publish = _builder(org, channel)
+    filler = "x" * _filler_length(org, channel, payload_bytes)
+    for start in range(0, count, CHUNK):
+        for i in range(start, min(count, start + CHUNK)):
+            publish(i, filler)
+        await asyncio.sleep(0)
+    return count
