@@ -12,8 +12,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sfmonitor", description=__doc__)
-    parser.add_argument("--demo", action="store_true",
-                        help="run against the built-in emulator with demo traffic")
+    parser.add_argument(
+        "--demo", action="store_true", help="run against the built-in emulator with demo traffic"
+    )
     args, rest = parser.parse_known_args(argv)
     if args.demo:
         from sfmonitor.emulator.__main__ import main as emulator_main

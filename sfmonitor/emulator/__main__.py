@@ -33,17 +33,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m sfmonitor.emulator",
         description="Emulator of the Salesforce Streaming API for offline development and tests.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     p.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
-    p.add_argument("--scenario", choices=("demo", "none"), default="none",
-                   help="traffic to generate (demo: records, platform events, logins...)")
+    p.add_argument(
+        "--scenario",
+        choices=("demo", "none"),
+        default="none",
+        help="traffic to generate (demo: records, platform events, logins...)",
+    )
     p.add_argument("--rate", type=float, default=5.0, help="scenario actions per second")
     p.add_argument("--seed", type=int, default=1, help="scenario random seed")
-    p.add_argument("--connect-timeout", type=float, default=110.0,
-                   help="seconds a /meta/connect is held (advice.timeout)")
-    p.add_argument("--session-timeout", type=float, default=40.0,
-                   help="seconds without a connect after which a session expires")
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=110.0,
+        help="seconds a /meta/connect is held (advice.timeout)",
+    )
+    p.add_argument(
+        "--session-timeout",
+        type=float,
+        default=40.0,
+        help="seconds without a connect after which a session expires",
+    )
     p.add_argument("--max-batch", type=int, default=1000, help="events per connect reply")
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
@@ -51,9 +65,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    config = EmulatorConfig(connect_timeout=args.connect_timeout,
-                            max_interval=args.session_timeout,
-                            max_events_per_reply=args.max_batch)
+    config = EmulatorConfig(
+        connect_timeout=args.connect_timeout,
+        max_interval=args.session_timeout,
+        max_events_per_reply=args.max_batch,
+    )
     context = None
     if args.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

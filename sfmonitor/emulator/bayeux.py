@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from .config import EmulatorConfig
 from .faults import BUSY_REASON, FaultPlan
 from .org import AuthInvalid, ChannelError, Org
 from .sessions import Session
@@ -59,7 +60,7 @@ class CometdEndpoint:
         self.faults = faults
 
     @property
-    def config(self) -> Any:
+    def config(self) -> EmulatorConfig:
         return self.org.config
 
     # --- request level ---------------------------------------------------------------------
@@ -72,11 +73,15 @@ class CometdEndpoint:
             return _json_response([{"successful": False, "error": parse_error}], status=400)
         if version_error:
             return _json_response(
-                [_reply(m, successful=False, error=version_error) for m in messages], status=400)
+                [_reply(m, successful=False, error=version_error) for m in messages], status=400
+            )
         if len(body) > self.config.max_request_bytes:
-            return _json_response([
-                _reply(m, successful=False, error="413::Maximum Request Size Exceeded")
-                for m in messages])
+            return _json_response(
+                [
+                    _reply(m, successful=False, error="413::Maximum Request Size Exceeded")
+                    for m in messages
+                ]
+            )
         token = bearer(request)
         browser = request.cookies.get("BAYEUX_BROWSER")
         if any(m.get("channel") == "/meta/handshake" for m in messages):
@@ -97,8 +102,9 @@ class CometdEndpoint:
             elif channel == "/meta/disconnect":
                 replies.append(self._disconnect(msg, token, browser))
             elif not isinstance(channel, str) or not channel:
-                replies.append(_reply(msg, successful=False,
-                                      error="400::Channel name not specified"))
+                replies.append(
+                    _reply(msg, successful=False, error="400::Channel name not specified")
+                )
             else:
                 replies.append(_reply(msg, successful=False, error="403::Publish denied"))
         return self._batch_response(events, replies)
@@ -117,8 +123,10 @@ class CometdEndpoint:
         except ValueError:
             ok = False
         if not ok:
-            return (f"400::Unsupported API version. Only API versions "
-                    f"'{self.config.min_api_version}' and later are supported. URI format: {uri}")
+            return (
+                f"400::Unsupported API version. Only API versions "
+                f"'{self.config.min_api_version}' and later are supported. URI format: {uri}"
+            )
         return None
 
     @staticmethod
@@ -140,10 +148,16 @@ class CometdEndpoint:
     ) -> web.Response:
         if len(messages) != 1:
             # CometD: a handshake must be alone in its batch.
-            return _json_response([
-                _reply(m, successful=False,
-                       error="400::Handshake must be the only message in its batch")
-                for m in messages])
+            return _json_response(
+                [
+                    _reply(
+                        m,
+                        successful=False,
+                        error="400::Handshake must be the only message in its batch",
+                    )
+                    for m in messages
+                ]
+            )
         msg = messages[0]
         reply, new_browser = self._handshake(msg, token, browser)
         response = _json_response([reply])
@@ -153,12 +167,16 @@ class CometdEndpoint:
                 response.set_cookie("sfdc-stream", "!" + secrets.token_urlsafe(24), path="/")
         return response
 
-    def _handshake_denied(self, msg: Message, reason: str, error: str = "403::Handshake denied"
-                          ) -> Message:
-        return _reply(msg, ext={"sfdc": {"failureReason": reason}, "replay": True,
-                                "payload.format": True},
-                      advice={"reconnect": "none", "interval": 0},
-                      error=error, successful=False)
+    def _handshake_denied(
+        self, msg: Message, reason: str, error: str = "403::Handshake denied"
+    ) -> Message:
+        return _reply(
+            msg,
+            ext={"sfdc": {"failureReason": reason}, "replay": True, "payload.format": True},
+            advice={"reconnect": "none", "interval": 0},
+            error=error,
+            successful=False,
+        )
 
     def _handshake(
         self, msg: Message, token: str | None, browser: str | None
@@ -173,9 +191,13 @@ class CometdEndpoint:
             return self._handshake_denied(msg, "401::Authentication invalid"), None
         types = msg.get("supportedConnectionTypes")
         if isinstance(types, list) and "long-polling" not in types:
-            return _reply(msg, successful=False, error="400::Unsupported connection types",
-                          supportedConnectionTypes=["long-polling"],
-                          advice={"reconnect": "none", "interval": 0}), None
+            return _reply(
+                msg,
+                successful=False,
+                error="400::Unsupported connection types",
+                supportedConnectionTypes=["long-polling"],
+                advice={"reconnect": "none", "interval": 0},
+            ), None
         self.org.expire_overdue()
         if self.org.active_sessions() >= self.config.max_concurrent_clients:
             text = "403::Organization concurrent user limit exceeded"
@@ -204,25 +226,41 @@ class CometdEndpoint:
         session = self.org.session(msg.get("clientId"))
         if session is None:
             return None, _reply(
-                msg, **echo, advice={"reconnect": self.config.unknown_client_advice,
-                                     "interval": 0},
-                error="403::Unknown client", successful=False)
+                msg,
+                **echo,
+                advice={"reconnect": self.config.unknown_client_advice, "interval": 0},
+                error="403::Unknown client",
+                successful=False,
+            )
         try:
             username = self.org.check_token(token)
         except AuthInvalid:
-            return None, _reply(msg, clientId=session.client_id, **echo,
-                                advice={"reconnect": "none", "interval": 0},
-                                error="401::Authentication invalid", successful=False)
+            return None, _reply(
+                msg,
+                clientId=session.client_id,
+                **echo,
+                advice={"reconnect": "none", "interval": 0},
+                error="401::Authentication invalid",
+                successful=False,
+            )
         if username != session.username:
             return None, _reply(
-                msg, clientId=session.client_id, **echo, successful=False,
-                error="400::Authenticated user id does not match the session's user id")
+                msg,
+                clientId=session.client_id,
+                **echo,
+                successful=False,
+                error="400::Authenticated user id does not match the session's user id",
+            )
         if self.config.require_browser_cookie and browser != session.browser:
             return None, _reply(
-                msg, clientId=session.client_id, **echo, successful=False,
+                msg,
+                clientId=session.client_id,
+                **echo,
+                successful=False,
                 advice={"reconnect": "handshake", "interval": 0},
                 error=f"400::Client {session.client_id} has established a session, "
-                      f"but no BAYEUX_BROWSER cookie present")
+                f"but no BAYEUX_BROWSER cookie present",
+            )
         return session, None
 
     # --- connect ---------------------------------------------------------------------------
@@ -231,33 +269,51 @@ class CometdEndpoint:
         self, msg: Message, token: str | None, browser: str | None, alone: bool
     ) -> tuple[Message, list[bytes]]:
         if self.faults.take_busy():
-            return _reply(msg, clientId=msg.get("clientId"), successful=False,
-                          error="401::Authentication invalid",
-                          ext={"sfdc": {"failureReason": BUSY_REASON}},
-                          advice={"reconnect": "none", "interval": 0}), []
+            return _reply(
+                msg,
+                clientId=msg.get("clientId"),
+                successful=False,
+                error="401::Authentication invalid",
+                ext={"sfdc": {"failureReason": BUSY_REASON}},
+                advice={"reconnect": "none", "interval": 0},
+            ), []
         session, error = self._session_or_error(msg, token, browser)
         if session is None:
             assert error is not None
             return error, []
         ctype = msg.get("connectionType", "long-polling")
         if ctype != "long-polling":
-            return _reply(msg, clientId=session.client_id, successful=False,
-                          error=f"400::Invalid connection type {ctype}"), []
-        if self.org.session_over_allocation(session):
-            return _reply(msg, clientId=session.client_id, successful=False,
-                          error="403::Organization total events daily limit exceeded",
-                          advice={"reconnect": "none", "interval": 0}), []
+            return _reply(
+                msg,
+                clientId=session.client_id,
+                successful=False,
+                error=f"400::Invalid connection type {ctype}",
+            ), []
+        if not session.queue and self.org.session_over_allocation(session):
+            return _reply(
+                msg,
+                clientId=session.client_id,
+                successful=False,
+                error="403::Organization total events daily limit exceeded",
+                advice={"reconnect": "none", "interval": 0},
+            ), []
         advice: dict[str, Any] | None = None
         if not session.connected_once:
             session.connected_once = True
-            advice = {"interval": 0, "timeout": int(self.config.connect_timeout * 1000),
-                      "reconnect": "retry"}
+            advice = {
+                "interval": 0,
+                "timeout": int(self.config.connect_timeout * 1000),
+                "reconnect": "retry",
+            }
         elif not session.queue and alone and not self._client_wants_now(msg):
             if self._other_browser_poll(session):
                 session.last_reply = time.monotonic()
-                return _reply(msg, clientId=session.client_id, successful=True,
-                              advice={"multiple-clients": True, "reconnect": "retry",
-                                      "interval": 2000}), []
+                return _reply(
+                    msg,
+                    clientId=session.client_id,
+                    successful=True,
+                    advice={"multiple-clients": True, "reconnect": "retry", "interval": 2000},
+                ), []
             await self._hold(session)
             if session.expired:
                 _, error = self._session_or_error(msg, token, browser)
@@ -273,17 +329,25 @@ class CometdEndpoint:
 
     def _client_wants_now(self, msg: Message) -> bool:
         advice = msg.get("advice")
-        return (self.config.honour_client_timeout_advice and isinstance(advice, dict)
-                and advice.get("timeout") == 0)
+        return (
+            self.config.honour_client_timeout_advice
+            and isinstance(advice, dict)
+            and advice.get("timeout") == 0
+        )
 
     def _other_browser_poll(self, session: Session) -> bool:
         """maxSessionsPerBrowser: another session of this browser already holds a poll."""
         limit = self.config.max_sessions_per_browser
         if limit <= 0:
             return False
-        holding = sum(1 for s in self.org.sessions.values()
-                      if s is not session and s.browser == session.browser
-                      and s.held is not None and not s.held.done())
+        holding = sum(
+            1
+            for s in self.org.sessions.values()
+            if s is not session
+            and s.browser == session.browser
+            and s.held is not None
+            and not s.held.done()
+        )
         return holding >= limit
 
     async def _hold(self, session: Session) -> None:
@@ -312,29 +376,52 @@ class CometdEndpoint:
         channel = msg.get("subscription")
         echo = {"subscription": channel} if channel is not None else {}
         if self.faults.take_busy():
-            return _reply(msg, **echo, successful=False, error="403::Subscribe denied",
-                          ext={"sfdc": {"failureReason": BUSY_REASON}})
+            return _reply(
+                msg,
+                **echo,
+                successful=False,
+                error="403::Subscribe denied",
+                ext={"sfdc": {"failureReason": BUSY_REASON}},
+            )
         session, error = self._session_or_error(msg, token, browser, **echo)
         if session is None:
             assert error is not None
             return error
         if not isinstance(channel, str) or not channel:
-            return _reply(msg, clientId=session.client_id, successful=False,
-                          error="400::Channel name not specified")
+            return _reply(
+                msg,
+                clientId=session.client_id,
+                successful=False,
+                error="400::Channel name not specified",
+            )
         if not channel.startswith("/"):
-            return _reply(msg, clientId=session.client_id, subscription=channel,
-                          successful=False,
-                          error="400::Channel subscriptions must start with a leading '/'")
+            return _reply(
+                msg,
+                clientId=session.client_id,
+                subscription=channel,
+                successful=False,
+                error="400::Channel subscriptions must start with a leading '/'",
+            )
         if channel.startswith("/meta/") or channel.startswith("/service/"):
-            return _reply(msg, clientId=session.client_id, subscription=channel,
-                          successful=False, error="403::Restricted channel")
+            return _reply(
+                msg,
+                clientId=session.client_id,
+                subscription=channel,
+                successful=False,
+                error="403::Restricted channel",
+            )
         ext = msg.get("ext")
         replay = ext.get("replay") if isinstance(ext, dict) else None
         try:
             self.org.subscribe(session, channel, replay)
         except ChannelError as exc:
-            return _reply(msg, clientId=session.client_id, subscription=channel,
-                          successful=False, error=str(exc))
+            return _reply(
+                msg,
+                clientId=session.client_id,
+                subscription=channel,
+                successful=False,
+                error=str(exc),
+            )
         return _reply(msg, clientId=session.client_id, subscription=channel, successful=True)
 
     def _unsubscribe(self, msg: Message, token: str | None, browser: str | None) -> Message:
@@ -345,8 +432,12 @@ class CometdEndpoint:
             assert error is not None
             return error
         if not isinstance(channel, str) or not channel:
-            return _reply(msg, clientId=session.client_id, successful=False,
-                          error="400::Channel name not specified")
+            return _reply(
+                msg,
+                clientId=session.client_id,
+                successful=False,
+                error="400::Channel name not specified",
+            )
         self.org.unsubscribe(session, channel)
         return _reply(msg, clientId=session.client_id, subscription=channel, successful=True)
 

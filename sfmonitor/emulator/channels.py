@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class ChannelKind(str, Enum):
+class ChannelKind(StrEnum):
     PUSH_TOPIC = "pushtopic"
     GENERIC = "generic"
     PLATFORM_EVENT = "platform_event"

@@ -46,9 +46,7 @@ class ConnectedApp:
 class EmulatorConfig:
     """What the emulated org and server do. Times are in seconds unless named ``_ms``."""
 
-    users: list[User] = field(
-        default_factory=lambda: [User(DEFAULT_USERNAME, DEFAULT_PASSWORD)]
-    )
+    users: list[User] = field(default_factory=lambda: [User(DEFAULT_USERNAME, DEFAULT_PASSWORD)])
     apps: list[ConnectedApp] = field(
         default_factory=lambda: [ConnectedApp(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET)]
     )

@@ -20,18 +20,30 @@ if TYPE_CHECKING:
 
 # Settings that may be changed while running (POST /__emulator/config).
 LIVE_SETTINGS = {
-    "connect_timeout", "max_interval", "max_events_per_reply", "coalesce_delay",
-    "require_browser_cookie", "max_sessions_per_browser", "duplicate_connect_status",
-    "max_concurrent_clients", "access_token_ttl", "replay_id_check",
-    "accept_future_replay_id", "events_before_connect_reply", "unknown_client_advice",
-    "daily_pushtopic_events", "daily_generic_events", "daily_platform_events",
-    "cdc_event_uuid", "monitoring_created_date", "filtered_channel_keeps_query",
+    "connect_timeout",
+    "max_interval",
+    "max_events_per_reply",
+    "coalesce_delay",
+    "require_browser_cookie",
+    "max_sessions_per_browser",
+    "duplicate_connect_status",
+    "max_concurrent_clients",
+    "access_token_ttl",
+    "replay_id_check",
+    "accept_future_replay_id",
+    "events_before_connect_reply",
+    "unknown_client_advice",
+    "daily_pushtopic_events",
+    "daily_generic_events",
+    "daily_platform_events",
+    "cdc_event_uuid",
+    "monitoring_created_date",
+    "filtered_channel_keeps_query",
 }
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(payload), status=status,
-                        content_type="application/json")
+    return web.Response(body=orjson.dumps(payload), status=status, content_type="application/json")
 
 
 def _bad(message: str) -> web.Response:
@@ -77,10 +89,11 @@ class ControlApi:
             if name == "expire_sessions":
                 return _json({"expired": emu.expire_sessions()})
             if name == "restart":
-                return _json({"dropped": emu.restart()})
+                return _json({"dropped": emu.restart(spare=request.transport)})
             if name == "http_error":
-                emu.faults.add(Pending("http_status", count, scope,
-                                       status=int(body.get("status", 503))))
+                emu.faults.add(
+                    Pending("http_status", count, scope, status=int(body.get("status", 503)))
+                )
             elif name == "reset":
                 emu.faults.add(Pending("reset", count, scope))
             elif name == "slow":
@@ -107,8 +120,9 @@ class ControlApi:
     async def generate(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         try:
-            n = await self.emu.generate(str(body["channel"]), int(body.get("count", 1)),
-                                        int(body.get("payload_bytes", 512)))
+            n = await self.emu.generate(
+                str(body["channel"]), int(body.get("count", 1)), int(body.get("payload_bytes", 512))
+            )
         except (KeyError, ValueError, ChannelError) as exc:
             return _bad(str(exc))
         return _json({"published": n})
@@ -136,13 +150,15 @@ class ControlApi:
             if key not in LIVE_SETTINGS:
                 return _bad(f"{key!r} cannot be changed while running")
             current = getattr(config, key)
-            if current is not None and value is not None and not isinstance(
-                    value, type(current)) and not (isinstance(current, float)
-                                                    and isinstance(value, int)):
+            if (
+                current is not None
+                and value is not None
+                and not isinstance(value, type(current))
+                and not (isinstance(current, float) and isinstance(value, int))
+            ):
                 return _bad(f"{key!r} expects {type(current).__name__}")
             setattr(config, key, value)
-        return _json({k: v for k, v in dataclasses.asdict(config).items()
-                      if k in LIVE_SETTINGS})
+        return _json({k: v for k, v in dataclasses.asdict(config).items() if k in LIVE_SETTINGS})
 
     async def reset(self, request: web.Request) -> web.Response:
         self.emu.faults.clear()

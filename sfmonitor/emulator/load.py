@@ -30,10 +30,14 @@ def _builder(org: Org, channel: str) -> tuple[ChannelKind, Callable[[int, str], 
         sobject = topic.parsed.sobject
 
         def push(i: int, filler: str) -> Any:
-            fields = {"Id": org.ids.for_object(sobject), "Name": f"Load {i}",
-                      "Description": filler}
-            return org._publish(base, kind, lambda rid, ms: shapes.pushtopic_event(
-                base, rid, ms, "created", fields), fields=fields)
+            fields = {"Id": org.ids.for_object(sobject), "Name": f"Load {i}", "Description": filler}
+            return org._publish(
+                base,
+                kind,
+                lambda rid, ms: shapes.pushtopic_event(base, rid, ms, "created", fields),
+                fields=fields,
+            )
+
         return kind, push
     if kind is ChannelKind.GENERIC:
         org.create_streaming_channel(base)
@@ -41,25 +45,52 @@ def _builder(org: Org, channel: str) -> tuple[ChannelKind, Callable[[int, str], 
     if kind is ChannelKind.PLATFORM_EVENT:
         org.platform_events.add(name)
         return kind, lambda i, filler: org._publish(
-            base, kind, lambda rid, ms: shapes.platform_event(
-                base, rid, ms, user_id, {"Sequence__c": i, "Message__c": filler}))
+            base,
+            kind,
+            lambda rid, ms: shapes.platform_event(
+                base, rid, ms, user_id, {"Sequence__c": i, "Message__c": filler}
+            ),
+        )
     if kind is ChannelKind.MONITORING:
         return kind, lambda i, filler: org.publish_monitoring(
-            name, {"Username": "load@sfmonitor.example", "SourceIp": "10.0.0.1",
-                   "Status": "Success", "Sequence": i, "AdditionalInfo": filler})
+            name,
+            {
+                "Username": "load@sfmonitor.example",
+                "SourceIp": "10.0.0.1",
+                "Status": "Success",
+                "Sequence": i,
+                "AdditionalInfo": filler,
+            },
+        )
     entity = org.cdc_entity_of(name) or "Account"
     org.cdc_entities.add(entity)
     with_uuid = org.config.cdc_event_uuid
 
     def cdc(i: int, filler: str) -> Any:
         ms = org.clock.now_ms()
-        header = {"entityName": entity, "recordIds": [org.ids.for_object(entity)],
-                  "changeType": "UPDATE", "changeOrigin": "", "transactionKey": f"load-{i}",
-                  "sequenceNumber": 1, "commitTimestamp": ms, "commitNumber": i,
-                  "commitUser": user_id, "changedFields": ["Description"],
-                  "diffFields": [], "nulledFields": []}
-        return org._publish(base, kind, lambda rid, _ms: shapes.change_event(
-            base, rid, header, {"Description": filler}, with_uuid), created_ms=ms)
+        header = {
+            "entityName": entity,
+            "recordIds": [org.ids.for_object(entity)],
+            "changeType": "UPDATE",
+            "changeOrigin": "",
+            "transactionKey": f"load-{i}",
+            "sequenceNumber": 1,
+            "commitTimestamp": ms,
+            "commitNumber": i,
+            "commitUser": user_id,
+            "changedFields": ["Description"],
+            "diffFields": [],
+            "nulledFields": [],
+        }
+        return org._publish(
+            base,
+            kind,
+            lambda rid, _ms: shapes.change_event(
+                base, rid, header, {"Description": filler}, with_uuid
+            ),
+            created_ms=ms,
+        )
+
     return kind, cdc
 
 

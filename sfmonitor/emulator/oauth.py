@@ -1,5 +1,5 @@
 """``POST /services/oauth2/token``: password, refresh_token and client_credentials grants,
-with Salesforce's success and error JSON (reference §1.7–1.8)."""
+with Salesforce's success and error JSON (reference §1.7-1.8)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from .org import Org
 
 
 def _error(error: str, description: str, status: int = 400) -> web.Response:
-    return web.Response(body=orjson.dumps({"error": error, "error_description": description}),
-                        status=status, content_type="application/json")
+    return web.Response(
+        body=orjson.dumps({"error": error, "error_description": description}),
+        status=status,
+        content_type="application/json",
+    )
 
 
 class TokenEndpoint:
@@ -64,11 +67,19 @@ class TokenEndpoint:
             if app.run_as not in self.org.users:
                 return _error("invalid_grant", "no client credentials user enabled")
             username = app.run_as
-        return self._success(request, username, app.client_id, app.client_secret, grant,
-                             refresh_token)
+        return self._success(
+            request, username, app.client_id, app.client_secret, grant, refresh_token
+        )
 
-    def _success(self, request: web.Request, username: str, client_id: str, secret: str,
-                 grant: str, refresh_token: str | None) -> web.Response:
+    def _success(
+        self,
+        request: web.Request,
+        username: str,
+        client_id: str,
+        secret: str,
+        grant: str,
+        refresh_token: str | None,
+    ) -> web.Response:
         base = self.base_url(request)
         user = self.org.users[username]
         token = self.org.issue_token(username, client_id)

@@ -163,8 +163,9 @@ class Org:
                 info.revoked = True
                 n += 1
         if refresh:
-            for tok in [t for t, (u, _) in self.refresh_tokens.items()
-                        if username is None or u == username]:
+            for tok in [
+                t for t, (u, _) in self.refresh_tokens.items() if username is None or u == username
+            ]:
                 del self.refresh_tokens[tok]
                 n += 1
         return n
@@ -174,8 +175,11 @@ class Org:
     def log_for(self, base: str, kind: ChannelKind) -> ChannelLog:
         log = self.channels.get(base)
         if log is None:
-            retention = (self.config.retention_high_volume if kind.high_volume
-                         else self.config.retention_standard)
+            retention = (
+                self.config.retention_high_volume
+                if kind.high_volume
+                else self.config.retention_standard
+            )
             log = ChannelLog(base, kind, retention)
             self.channels[base] = log
         return log
@@ -223,8 +227,10 @@ class Org:
         if len(query) > 1300:
             raise ValueError("STRING_TOO_LONG:Query: data value too large (max length=1300)")
         if name in self.push_topics:
-            raise ValueError("DUPLICATE_VALUE:duplicate value found: Name duplicates value "
-                             "on record with id: " + self.push_topics[name].id)
+            raise ValueError(
+                "DUPLICATE_VALUE:duplicate value found: Name duplicates value "
+                "on record with id: " + self.push_topics[name].id
+            )
         try:
             parsed = parse_topic_query(query)
         except QueryError as exc:
@@ -271,8 +277,13 @@ class Org:
         replay_id = log.next_replay_id()
         created = self.clock.now_ms() if created_ms is None else created_ms
         message = build(replay_id, created)
-        event = RetainedEvent(replay_id, created, orjson.dumps(message), fields,
-                              message if fields is not None else None)
+        event = RetainedEvent(
+            replay_id,
+            created,
+            orjson.dumps(message),
+            fields,
+            message if fields is not None else None,
+        )
         log.append(event)
         subs = self.subscribers.get(base)
         if subs:
@@ -280,7 +291,9 @@ class Org:
         return event
 
     def _deliver(
-        self, kind: ChannelKind, subs: Iterable[tuple[Session, Subscription]],
+        self,
+        kind: ChannelKind,
+        subs: Iterable[tuple[Session, Subscription]],
         events: list[RetainedEvent],
     ) -> None:
         allocation = ALLOCATION_OF_KIND.get(kind)
@@ -307,13 +320,15 @@ class Org:
         channel = f"/event/{name}"
         user = self.users.get(username or "") or next(iter(self.users.values()))
         return self._publish(
-            channel, ChannelKind.PLATFORM_EVENT,
+            channel,
+            ChannelKind.PLATFORM_EVENT,
             lambda rid, ms: shapes.platform_event(channel, rid, ms, user.user_id, fields),
         )
 
     def publish_generic(self, channel: str, payload: str) -> RetainedEvent:
         return self._publish(
-            channel, ChannelKind.GENERIC,
+            channel,
+            ChannelKind.GENERIC,
             lambda rid, ms: shapes.generic_event(channel, rid, ms, payload),
         )
 
@@ -321,13 +336,19 @@ class Org:
         channel = f"/event/{name}"
         with_created = self.config.monitoring_created_date
         return self._publish(
-            channel, ChannelKind.MONITORING,
+            channel,
+            ChannelKind.MONITORING,
             lambda rid, ms: shapes.monitoring_event(channel, rid, ms, fields, with_created),
         )
 
     def publish_change_event(
-        self, entity: str, change_type: str, record_ids: list[str], fields: dict[str, Any],
-        changed: list[str], username: str | None = None,
+        self,
+        entity: str,
+        change_type: str,
+        record_ids: list[str],
+        fields: dict[str, Any],
+        changed: list[str],
+        username: str | None = None,
     ) -> list[RetainedEvent]:
         """Fire a CDC event on the entity channel and on /data/ChangeEvents."""
         user = self.users.get(username or "") or next(iter(self.users.values()))
@@ -350,11 +371,11 @@ class Org:
         with_uuid = self.config.cdc_event_uuid
         out = []
         for channel in (self.cdc_channel_of(entity), "/data/ChangeEvents"):
-            out.append(self._publish(
-                channel, ChannelKind.CHANGE_EVENT,
-                lambda rid, ms, ch=channel: shapes.change_event(ch, rid, header, body, with_uuid),
-                created_ms=now,
-            ))
+
+            def build(rid: int, ms: int, ch: str = channel) -> dict[str, Any]:
+                return shapes.change_event(ch, rid, header, body, with_uuid)
+
+            out.append(self._publish(channel, ChannelKind.CHANGE_EVENT, build, created_ms=now))
         return out
 
     def publish_any(self, channel: str, data: Any) -> RetainedEvent:
@@ -364,8 +385,9 @@ class Org:
         name = base.split("/", 2)[2] if kind else ""
         if kind is ChannelKind.GENERIC:
             self.create_streaming_channel(base)
-            return self.publish_generic(base, data if isinstance(data, str) else
-                                        orjson.dumps(data).decode())
+            return self.publish_generic(
+                base, data if isinstance(data, str) else orjson.dumps(data).decode()
+            )
         fields = data if isinstance(data, dict) else {"Message__c": str(data)}
         if kind is ChannelKind.PLATFORM_EVENT:
             self.platform_events.add(name)
@@ -374,10 +396,13 @@ class Org:
             return self.publish_monitoring(name, fields)
         if kind is ChannelKind.PUSH_TOPIC:
             topic = self.ensure_topic(name)
-            sobject = {"Id": fields.get("Id") or self.ids.for_object(topic.parsed.sobject),
-                       **fields}
+            sobject = {
+                "Id": fields.get("Id") or self.ids.for_object(topic.parsed.sobject),
+                **fields,
+            }
             return self._publish(
-                base, kind,
+                base,
+                kind,
                 lambda rid, ms: shapes.pushtopic_event(base, rid, ms, "created", sobject),
                 fields=sobject,
             )
@@ -392,25 +417,31 @@ class Org:
         topic = self.push_topics.get(name)
         if topic is None:
             topic = self.create_push_topic(
-                {"Name": name, "Query": f"SELECT Id, Name, Description FROM {sobject}"})
+                {"Name": name, "Query": f"SELECT Id, Name, Description FROM {sobject}"}
+            )
         return topic
 
     # --- records (REST DML) -----------------------------------------------------------------
 
-    def create_record(self, sobject: str, fields: dict[str, Any],
-                      username: str | None = None) -> str:
+    def create_record(
+        self, sobject: str, fields: dict[str, Any], username: str | None = None
+    ) -> str:
         rid = self.ids.for_object(sobject)
         values = {"Id": rid, **{k: v for k, v in fields.items() if k != "Id"}}
         self.records[rid] = Record(sobject, values)
         self._fire_topics(sobject, "created", values, None, set(values))
         if sobject in self.cdc_entities:
             self.publish_change_event(
-                sobject, "CREATE", [rid], {k: v for k, v in values.items() if v is not None},
-                [], username)
+                sobject,
+                "CREATE",
+                [rid],
+                {k: v for k, v in values.items() if v is not None},
+                [],
+                username,
+            )
         return rid
 
-    def update_record(self, rid: str, fields: dict[str, Any],
-                      username: str | None = None) -> None:
+    def update_record(self, rid: str, fields: dict[str, Any], username: str | None = None) -> None:
         rec = self.records.get(rid)
         if rec is None or rec.deleted:
             raise KeyError(rid)
@@ -420,8 +451,9 @@ class Org:
         self._fire_topics(rec.sobject, "updated", rec.fields, before, changed)
         if rec.sobject in self.cdc_entities and changed:
             names = sorted(changed)
-            self.publish_change_event(rec.sobject, "UPDATE", [rid],
-                                      {k: rec.fields[k] for k in names}, names, username)
+            self.publish_change_event(
+                rec.sobject, "UPDATE", [rid], {k: rec.fields[k] for k in names}, names, username
+            )
 
     def delete_record(self, rid: str, username: str | None = None) -> None:
         rec = self.records.get(rid)
@@ -432,8 +464,14 @@ class Org:
         if rec.sobject in self.cdc_entities:
             self.publish_change_event(rec.sobject, "DELETE", [rid], {}, [], username)
 
-    def _fire_topics(self, sobject: str, change: str, values: dict[str, Any],
-                     before: dict[str, Any] | None, changed: set[str]) -> None:
+    def _fire_topics(
+        self,
+        sobject: str,
+        change: str,
+        values: dict[str, Any],
+        before: dict[str, Any] | None,
+        changed: set[str],
+    ) -> None:
         lower_changed = {c.lower() for c in changed}
         for topic in list(self.push_topics.values()):
             q = topic.parsed
@@ -454,12 +492,13 @@ class Org:
             sobject_fields = {f: get_field(values, f) for f in q.fields}
             sobject_fields["Id"] = values["Id"]
             base = f"/topic/{topic.name}"
-            self._publish(
-                base, ChannelKind.PUSH_TOPIC,
-                lambda rid, ms, b=base, s=sobject_fields: shapes.pushtopic_event(
-                    b, rid, ms, change, s),
-                fields=sobject_fields,
-            )
+
+            def build(
+                rid: int, ms: int, b: str = base, s: dict[str, Any] = sobject_fields
+            ) -> dict[str, Any]:
+                return shapes.pushtopic_event(b, rid, ms, change, s)
+
+            self._publish(base, ChannelKind.PUSH_TOPIC, build, fields=sobject_fields)
 
     # --- sessions ------------------------------------------------------------------------
 
@@ -533,7 +572,8 @@ class Org:
             if kind is not ChannelKind.PUSH_TOPIC:
                 raise ChannelError(
                     f"400::Filtered subscriptions are supported only for PushTopic channels "
-                    f"{{{channel}}}")
+                    f"{{{channel}}}"
+                )
             filters = self._topic_filters(base, query)
         allocation = ALLOCATION_OF_KIND.get(kind)
         if allocation and self.allocation_remaining(allocation) <= 0:
@@ -545,10 +585,12 @@ class Org:
         if replay_from == -2:
             backlog = list(log.events)
         elif replay_from >= 0:
-            if not log.replay_id_valid(replay_from, self.config.replay_id_check == "exact",
-                                       self.config.accept_future_replay_id):
-                raise ChannelError(
-                    self.config.replay_invalid_error.format(replay_id=replay_from))
+            if not log.replay_id_valid(
+                replay_from,
+                self.config.replay_id_check == "exact",
+                self.config.accept_future_replay_id,
+            ):
+                raise ChannelError(self.config.replay_invalid_error.format(replay_id=replay_from))
             backlog = log.after(replay_from)
         elif replay_from != -1:
             raise ChannelError(self.config.replay_invalid_error.format(replay_id=replay_from))
@@ -567,7 +609,8 @@ class Org:
         unknown = [f for f in filters if f.lower() not in allowed]
         if unknown:
             raise ChannelError(
-                f"400::Query fields {{{', '.join(unknown)}}} do not exist on the topic entity")
+                f"400::Query fields {{{', '.join(unknown)}}} do not exist on the topic entity"
+            )
         return filters
 
     def _replay_value(self, channel: str, base: str, replay: Any) -> int:
@@ -584,15 +627,15 @@ class Org:
                 break
         if not found:
             rendered = "{" + ", ".join(f"{k}={v}" for k, v in replay.items()) + "}"
-            raise ChannelError(self.config.replay_map_missing_error.format(
-                channel=channel, replay_map=rendered))
+            raise ChannelError(
+                self.config.replay_map_missing_error.format(channel=channel, replay_map=rendered)
+            )
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ChannelError(self.config.replay_invalid_error.format(replay_id=value))
         try:
             return int(value)
         except ValueError:
-            raise ChannelError(
-                self.config.replay_invalid_error.format(replay_id=value)) from None
+            raise ChannelError(self.config.replay_invalid_error.format(replay_id=value)) from None
 
     def unsubscribe(self, session: Session, channel: str) -> None:
         sub = session.subscriptions.pop(channel, None)
@@ -642,8 +685,10 @@ class Org:
             "HourlyPublishedPlatformEvents": {"Max": 250000, "Remaining": 250000},
         }
         for allocation in sorted(set(ALLOCATION_OF_KIND.values())):
-            out[allocation] = {"Max": self.allocation_max(allocation),
-                               "Remaining": self.allocation_remaining(allocation)}
+            out[allocation] = {
+                "Max": self.allocation_max(allocation),
+                "Remaining": self.allocation_remaining(allocation),
+            }
         return out
 
 

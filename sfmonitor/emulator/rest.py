@@ -37,11 +37,16 @@ class RestApi:
         self.org = org
 
     async def versions(self, request: web.Request) -> web.Response:
-        return _json([
-            {"label": _RELEASES.get(int(float(v)), f"API {v}"),
-             "url": f"/services/data/v{v}", "version": v}
-            for v in self.org.config.api_versions
-        ])
+        return _json(
+            [
+                {
+                    "label": _RELEASES.get(int(float(v)), f"API {v}"),
+                    "url": f"/services/data/v{v}",
+                    "version": v,
+                }
+                for v in self.org.config.api_versions
+            ]
+        )
 
     async def userinfo(self, request: web.Request) -> web.Response:
         try:
@@ -49,9 +54,15 @@ class RestApi:
         except AuthInvalid:
             return web.Response(status=403, text="Bad_OAuth_Token")
         user = self.org.users[username]
-        return _json({"sub": user.user_id, "user_id": user.user_id,
-                      "organization_id": self.org.org_id, "preferred_username": username,
-                      "name": user.display_name})
+        return _json(
+            {
+                "sub": user.user_id,
+                "user_id": user.user_id,
+                "organization_id": self.org.org_id,
+                "preferred_username": username,
+                "name": user.display_name,
+            }
+        )
 
     async def handle(self, request: web.Request) -> web.Response:
         m = _VERSION.match(request.match_info["version"])
@@ -75,15 +86,17 @@ class RestApi:
                 except orjson.JSONDecodeError:
                     return _errors("JSON_PARSER_ERROR", "The request body is not valid JSON")
                 if not isinstance(body, dict):
-                    return _errors("JSON_PARSER_ERROR",
-                                   "Can not deserialize SObject out of a non-object value")
+                    return _errors(
+                        "JSON_PARSER_ERROR", "Can not deserialize SObject out of a non-object value"
+                    )
             return self._sobjects(method, parts[1], parts[2:], body, username)
         return _errors("NOT_FOUND", "The requested resource does not exist", 404)
 
     # --- sobjects ----------------------------------------------------------------------------
 
-    def _sobjects(self, method: str, name: str, rest: list[str], body: Any,
-                  username: str) -> web.Response:
+    def _sobjects(
+        self, method: str, name: str, rest: list[str], body: Any, username: str
+    ) -> web.Response:
         if name.endswith("__e"):
             if method != "POST" or rest:
                 return _errors("METHOD_NOT_ALLOWED", "HTTP Method not allowed", 405)
@@ -115,16 +128,22 @@ class RestApi:
             for item in events:
                 payload = item.get("payload") if isinstance(item, dict) else None
                 if not isinstance(payload, str) or len(payload) > 3000:
-                    return _errors("INVALID_INPUT",
-                                   "payload must be a string of at most 3000 characters")
+                    return _errors(
+                        "INVALID_INPUT", "payload must be a string of at most 3000 characters"
+                    )
                 self.org.publish_generic(channel, payload)
                 fanout = len(self.org.subscribers.get(channel, []))
                 results.append({"fanoutCount": fanout, "userOnlineStatus": {}})
             return _json(results)
         if method == "GET" and not rest:
-            return _json({"recentItems": [
-                {"attributes": {"type": "StreamingChannel"}, "Id": rid, "Name": name}
-                for rid, name in self.org.streaming_channels.items()]})
+            return _json(
+                {
+                    "recentItems": [
+                        {"attributes": {"type": "StreamingChannel"}, "Id": rid, "Name": name}
+                        for rid, name in self.org.streaming_channels.items()
+                    ]
+                }
+            )
         return _errors("METHOD_NOT_ALLOWED", "HTTP Method not allowed", 405)
 
     def _push_topic(self, method: str, rest: list[str], body: Any) -> web.Response:
@@ -135,12 +154,17 @@ class RestApi:
                 code, _, message = str(exc).partition(":")
                 return _errors(code, message)
         if method == "GET" and not rest:
-            return _json({
-                "objectDescribe": {"name": "PushTopic", "keyPrefix": "0IF", "label": "Push Topic"},
-                "recentItems": [t.record() for t in self.org.push_topics.values()],
-            })
-        topic = next((t for t in self.org.push_topics.values() if rest and t.id == rest[0]),
-                     None)
+            return _json(
+                {
+                    "objectDescribe": {
+                        "name": "PushTopic",
+                        "keyPrefix": "0IF",
+                        "label": "Push Topic",
+                    },
+                    "recentItems": [t.record() for t in self.org.push_topics.values()],
+                }
+            )
+        topic = next((t for t in self.org.push_topics.values() if rest and t.id == rest[0]), None)
         if topic is None or len(rest) != 1:
             return _errors("NOT_FOUND", "The requested resource does not exist", 404)
         if method == "GET":
@@ -156,8 +180,9 @@ class RestApi:
             return web.Response(status=204)
         return _errors("METHOD_NOT_ALLOWED", "HTTP Method not allowed", 405)
 
-    def _record(self, method: str, sobject: str, rest: list[str], body: Any,
-                username: str) -> web.Response:
+    def _record(
+        self, method: str, sobject: str, rest: list[str], body: Any, username: str
+    ) -> web.Response:
         if method == "POST" and not rest:
             return _created(self.org.create_record(sobject, body, username))
         if len(rest) != 1:
@@ -183,9 +208,13 @@ class RestApi:
         if obj == "pushtopic":
             records = [t.record() for t in self.org.push_topics.values()]
         elif obj == "streamingchannel":
-            records = [{"attributes": {"type": "StreamingChannel"}, "Id": rid, "Name": n}
-                       for rid, n in self.org.streaming_channels.items()]
+            records = [
+                {"attributes": {"type": "StreamingChannel"}, "Id": rid, "Name": n}
+                for rid, n in self.org.streaming_channels.items()
+            ]
         else:
-            return _errors("MALFORMED_QUERY",
-                           "this emulator answers queries on PushTopic and StreamingChannel only")
+            return _errors(
+                "MALFORMED_QUERY",
+                "this emulator answers queries on PushTopic and StreamingChannel only",
+            )
         return _json({"totalSize": len(records), "done": True, "records": records})

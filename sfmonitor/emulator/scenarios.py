@@ -25,8 +25,20 @@ DEMO_CHANNELS: tuple[str, ...] = (
 
 _INDUSTRIES = ("Technology", "Banking", "Retail", "Energy", "Healthcare", "Media")
 _STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost")
-_COMPANIES = ("Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Tyrell",
-              "Cyberdyne", "Soylent", "Hooli", "Vandelay")
+_COMPANIES = (
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+)
 _SUFFIXES = ("Corp", "Inc", "Ltd", "GmbH", "Group", "Labs")
 _USERS = ("ada@example.com", "grace@example.com", "linus@example.com", "alan@example.com")
 
@@ -57,16 +69,22 @@ class Scenario:
         """Create the topics and channels the demo subscribes to (idempotent)."""
         org = self.org
         if "AccountUpdates" not in org.push_topics:
-            org.create_push_topic({
-                "Name": "AccountUpdates",
-                "Query": "SELECT Id, Name, Industry, Phone, AnnualRevenue FROM Account",
-                "Description": "All account changes"})
+            org.create_push_topic(
+                {
+                    "Name": "AccountUpdates",
+                    "Query": "SELECT Id, Name, Industry, Phone, AnnualRevenue FROM Account",
+                    "Description": "All account changes",
+                }
+            )
         if "BigOpportunities" not in org.push_topics:
-            org.create_push_topic({
-                "Name": "BigOpportunities",
-                "Query": "SELECT Id, Name, Amount, StageName FROM Opportunity "
-                         "WHERE Amount > 10000",
-                "NotifyForFields": "Referenced"})
+            org.create_push_topic(
+                {
+                    "Name": "BigOpportunities",
+                    "Query": "SELECT Id, Name, Amount, StageName FROM Opportunity "
+                    "WHERE Amount > 10000",
+                    "NotifyForFields": "Referenced",
+                }
+            )
         org.platform_events.add("Order_Placed__e")
         org.create_streaming_channel("/u/notifications")
 
@@ -76,12 +94,15 @@ class Scenario:
         return f"{self.rng.choice(_COMPANIES)} {self.rng.choice(_SUFFIXES)}"
 
     def create_account(self) -> str:
-        rid = self.org.create_record("Account", {
-            "Name": self._company(),
-            "Industry": self.rng.choice(_INDUSTRIES),
-            "Phone": f"+1 415 555 {self.rng.randrange(10000):04d}",
-            "AnnualRevenue": self.rng.randrange(1, 500) * 100_000,
-        })
+        rid = self.org.create_record(
+            "Account",
+            {
+                "Name": self._company(),
+                "Industry": self.rng.choice(_INDUSTRIES),
+                "Phone": f"+1 415 555 {self.rng.randrange(10000):04d}",
+                "AnnualRevenue": self.rng.randrange(1, 500) * 100_000,
+            },
+        )
         self.accounts.append(rid)
         return f"Account {rid} created"
 
@@ -108,12 +129,15 @@ class Scenario:
     def create_opportunity(self) -> str:
         # the opening cycle makes a big deal so that /topic/BigOpportunities fires at once
         amount = self.rng.randrange(1, 100) * 1000 if self.steps > len(self._actions) else 50_000
-        rid = self.org.create_record("Opportunity", {
-            "Name": f"{self._company()} renewal",
-            "Amount": amount,
-            "StageName": "Prospecting",
-            "CloseDate": "2027-03-31",
-        })
+        rid = self.org.create_record(
+            "Opportunity",
+            {
+                "Name": f"{self._company()} renewal",
+                "Amount": amount,
+                "StageName": "Prospecting",
+                "CloseDate": "2027-03-31",
+            },
+        )
         self.opportunities.append(rid)
         return f"Opportunity {rid} created ({amount})"
 
@@ -121,40 +145,54 @@ class Scenario:
         if not self.opportunities:
             return self.create_opportunity()
         rid = self.rng.choice(self.opportunities)
-        self.org.update_record(rid, {"StageName": self.rng.choice(_STAGES),
-                                     "Amount": self.rng.randrange(5, 100) * 1000})
+        self.org.update_record(
+            rid,
+            {"StageName": self.rng.choice(_STAGES), "Amount": self.rng.randrange(5, 100) * 1000},
+        )
         return f"Opportunity {rid} updated"
 
     def place_order(self) -> str:
         number = f"ORD-{self.rng.randrange(100000):05d}"
-        self.org.publish_platform_event("Order_Placed__e", {
-            "Order_Number__c": number,
-            "Amount__c": round(self.rng.uniform(10, 5000), 2),
-            "Customer__c": self._company(),
-        })
+        self.org.publish_platform_event(
+            "Order_Placed__e",
+            {
+                "Order_Number__c": number,
+                "Amount__c": round(self.rng.uniform(10, 5000), 2),
+                "Customer__c": self._company(),
+            },
+        )
         return f"Order {number} placed"
 
     def push_notification(self) -> str:
-        text = self.rng.choice((
-            "Deployment finished", "Nightly batch started", "Cache rebuilt",
-            "Integration user password expires soon", "Sandbox refresh complete"))
+        text = self.rng.choice(
+            (
+                "Deployment finished",
+                "Nightly batch started",
+                "Cache rebuilt",
+                "Integration user password expires soon",
+                "Sandbox refresh complete",
+            )
+        )
         self.org.publish_generic("/u/notifications", text)
         return f"notification: {text}"
 
     def login(self) -> str:
         user = self.rng.choice(_USERS)
         status = "Success" if self.rng.random() > 0.15 else "Invalid Password"
-        self.org.publish_monitoring("LoginEventStream", {
-            "Username": user,
-            "UserId": self.org.ids.new("005"),
-            "SourceIp": f"203.0.113.{self.rng.randrange(1, 255)}",
-            "Status": status,
-            "LoginType": "Application",
-            "Application": "Browser",
-            "EventIdentifier": f"{self.rng.getrandbits(64):016x}",
-            "LoginKey": f"{self.rng.getrandbits(40):010x}",
-            "SessionKey": f"{self.rng.getrandbits(40):010x}",
-        })
+        self.org.publish_monitoring(
+            "LoginEventStream",
+            {
+                "Username": user,
+                "UserId": self.org.ids.new("005"),
+                "SourceIp": f"203.0.113.{self.rng.randrange(1, 255)}",
+                "Status": status,
+                "LoginType": "Application",
+                "Application": "Browser",
+                "EventIdentifier": f"{self.rng.getrandbits(64):016x}",
+                "LoginKey": f"{self.rng.getrandbits(40):010x}",
+                "SessionKey": f"{self.rng.getrandbits(40):010x}",
+            },
+        )
         return f"login {user} {status}"
 
     def step(self) -> str:
@@ -162,8 +200,10 @@ class Scenario:
         self.steps += 1
         if self.steps <= len(self._actions):
             return self._actions[self.steps - 1][0]()
-        actions, weights = zip(*self._actions, strict=True)
-        return self.rng.choices(actions, weights)[0]()
+        actions = [a for a, _ in self._actions]
+        weights = [w for _, w in self._actions]
+        action: Callable[[], str] = self.rng.choices(actions, weights)[0]
+        return action()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Perform about ``rate`` actions per second until ``stop`` is set (or cancelled)."""

@@ -1,9 +1,9 @@
 """The emulator as an aiohttp application, with an in-process API for tests and the demo.
 
-    async with Emulator() as emu:          # listens on 127.0.0.1, a free port
-        emu.url                            # http://127.0.0.1:PORT (the org's instance_url)
-        emu.org.publish_any("/event/Low_Ink__e", {...})
-        emu.restart()                      # drop every session and open connection
+async with Emulator() as emu:          # listens on 127.0.0.1, a free port
+    emu.url                            # http://127.0.0.1:PORT (the org's instance_url)
+    emu.org.publish_any("/event/Low_Ink__e", {...})
+    emu.restart()                      # drop every session and open connection
 """
 
 from __future__ import annotations
@@ -51,16 +51,17 @@ def _malformed_body(kind: str, body: bytes) -> tuple[bytes, str]:
     if kind == "not_json":
         return b"upstream connect error or disconnect/reset before headers", "text/plain"
     if kind == "wrong_types":
-        return (b'[{"channel":42,"successful":"yes","id":null,"clientId":[],'
-                b'"advice":"retry"}]', "application/json")
+        return (
+            b'[{"channel":42,"successful":"yes","id":null,"clientId":[],"advice":"retry"}]',
+            "application/json",
+        )
     return b"", "application/json"
 
 
 class Emulator:
     """One emulated org served over HTTP(S)."""
 
-    def __init__(self, config: EmulatorConfig | None = None, *, clock: Clock | None = None
-                 ) -> None:
+    def __init__(self, config: EmulatorConfig | None = None, *, clock: Clock | None = None) -> None:
         self.org = Org(config or EmulatorConfig(), clock or Clock())
         self.faults = FaultPlan()
         self.url = ""
@@ -78,17 +79,19 @@ class Emulator:
         app = web.Application(middlewares=[self._fault_middleware], client_max_size=64 << 20)
         rest = RestApi(self.org)
         token = TokenEndpoint(self.org, self._base_url)
-        app.add_routes([
-            web.post("/services/oauth2/token", token.handle),
-            web.get("/services/oauth2/userinfo", rest.userinfo),
-            web.get("/services/data", rest.versions),
-            web.get("/services/data/", rest.versions),
-            web.route("*", "/services/data/{version}/{tail:.*}", rest.handle),
-            web.post("/cometd", self._cometd),
-            web.post("/cometd/", self._cometd),
-            web.post("/cometd/{version}", self._cometd),
-            web.post("/cometd/{version}/", self._cometd),
-        ])
+        app.add_routes(
+            [
+                web.post("/services/oauth2/token", token.handle),
+                web.get("/services/oauth2/userinfo", rest.userinfo),
+                web.get("/services/data", rest.versions),
+                web.get("/services/data/", rest.versions),
+                web.route("*", "/services/data/{version}/{tail:.*}", rest.handle),
+                web.post("/cometd", self._cometd),
+                web.post("/cometd/", self._cometd),
+                web.post("/cometd/{version}", self._cometd),
+                web.post("/cometd/{version}/", self._cometd),
+            ]
+        )
         if self.org.config.control_api:
             app.add_routes(ControlApi(self).routes())
         return app
@@ -101,8 +104,7 @@ class Emulator:
             return web.Response(status=status, text="superseded by a newer /meta/connect")
 
     @web.middleware
-    async def _fault_middleware(self, request: web.Request, handler: Handler
-                                ) -> web.StreamResponse:
+    async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         scope = _scope(request.path)
         fault = self.faults.take(scope) if scope else None
         try:
@@ -117,18 +119,22 @@ class Emulator:
             # A bug of the emulator must not look like a traceback from Salesforce.
             log.exception("emulator error on %s %s", request.method, request.path)
             return web.Response(
-                status=500, content_type="application/json",
+                status=500,
+                content_type="application/json",
                 text='[{"errorCode":"UNKNOWN_EXCEPTION","message":"An unexpected error '
-                     'occurred. Please include this ErrorId if you contact support."}]')
+                'occurred. Please include this ErrorId if you contact support."}]',
+            )
 
-    async def _apply(self, fault: Pending, request: web.Request, handler: Handler
-                     ) -> web.StreamResponse:
+    async def _apply(
+        self, fault: Pending, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
         if fault.kind == "slow":
             await asyncio.sleep(fault.delay)
             return await handler(request)
         if fault.kind == "http_status":
-            return web.Response(status=fault.status, text=MAINTENANCE_PAGE,
-                                content_type="text/html")
+            return web.Response(
+                status=fault.status, text=MAINTENANCE_PAGE, content_type="text/html"
+            )
         response = await handler(request)
         body = response.body if isinstance(response, web.Response) else b""
         raw = body if isinstance(body, bytes) else b""
@@ -152,11 +158,13 @@ class Emulator:
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0,
-                    ssl_context: ssl.SSLContext | None = None) -> str:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> str:
         """Listen and return the base URL (also ``self.url``)."""
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0,
-                                     handle_signals=False)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, shutdown_timeout=2.0, handle_signals=False
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context)
         await site.start()
@@ -202,11 +210,14 @@ class Emulator:
         """Every CometD session ends; clients get ``403::Unknown client`` next."""
         return self.org.expire_all_sessions()
 
-    def restart(self) -> int:
-        """A simulated server restart: open connections are cut and all sessions dropped."""
+    def restart(self, spare: Any = None) -> int:
+        """A simulated server restart: open connections are cut and all sessions dropped.
+
+        ``spare`` is a transport to leave open (the control request asking for the restart).
+        """
         if self._runner is not None and self._runner.server is not None:
             for proto in self._runner.server.connections:
-                if proto.transport is not None:
+                if proto.transport is not None and proto.transport is not spare:
                     proto.transport.abort()
         return self.org.expire_all_sessions()
 
@@ -226,18 +237,29 @@ class Emulator:
         return {
             "url": self.url,
             "sessions": [
-                {"clientId": s.client_id, "username": s.username,
-                 "subscriptions": sorted(s.subscriptions), "queued": len(s.queue),
-                 "delivered": s.delivered,
-                 "holding": s.held is not None and not s.held.done()}
+                {
+                    "clientId": s.client_id,
+                    "username": s.username,
+                    "subscriptions": sorted(s.subscriptions),
+                    "queued": len(s.queue),
+                    "delivered": s.delivered,
+                    "holding": s.held is not None and not s.held.done(),
+                }
                 for s in self.org.sessions.values()
             ],
             "channels": {
-                name: {"kind": log.kind.value, "published": log.published,
-                       "retained": len(log.events), "lastReplayId": log.last_replay_id}
+                name: {
+                    "kind": log.kind.value,
+                    "published": log.published,
+                    "retained": len(log.events),
+                    "lastReplayId": log.last_replay_id,
+                }
                 for name, log in self.org.channels.items()
             },
-            "faults": {"pending": [vars(p) for p in self.faults.pending],
-                       "busy": self.faults.busy, "fired": dict(self.faults.fired)},
+            "faults": {
+                "pending": [vars(p) for p in self.faults.pending],
+                "busy": self.faults.busy,
+                "fired": dict(self.faults.fired),
+            },
             "clock_ms": self.org.clock.now_ms(),
         }

@@ -33,8 +33,10 @@ def generic_event(channel: str, replay_id: int, created_ms: int, payload: str) -
     """§3.2: the payload is an opaque string."""
     return {
         "channel": channel,
-        "data": {"event": {"createdDate": iso_ms(created_ms), "replayId": replay_id},
-                 "payload": payload},
+        "data": {
+            "event": {"createdDate": iso_ms(created_ms), "replayId": replay_id},
+            "payload": payload,
+        },
     }
 
 

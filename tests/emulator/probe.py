@@ -33,9 +33,14 @@ class BayeuxProbe:
         await self.http.close()
 
     async def login(self, **overrides: str) -> dict[str, Any]:
-        form = {"grant_type": "password", "client_id": DEFAULT_CLIENT_ID,
-                "client_secret": DEFAULT_CLIENT_SECRET, "username": DEFAULT_USERNAME,
-                "password": DEFAULT_PASSWORD, **overrides}
+        form = {
+            "grant_type": "password",
+            "client_id": DEFAULT_CLIENT_ID,
+            "client_secret": DEFAULT_CLIENT_SECRET,
+            "username": DEFAULT_USERNAME,
+            "password": DEFAULT_PASSWORD,
+            **overrides,
+        }
         async with self.http.post(f"{self.url}/services/oauth2/token", data=form) as r:
             body: dict[str, Any] = await r.json()
             assert r.status == 200, body
@@ -45,14 +50,21 @@ class BayeuxProbe:
     def next_id(self) -> str:
         return str(next(self._ids))
 
-    async def post(self, messages: Any, *, auth: str | None = "Bearer", path: str | None = None,
-                   timeout: float = 10) -> tuple[int, Any]:
+    async def post(
+        self,
+        messages: Any,
+        *,
+        auth: str | None = "Bearer",
+        path: str | None = None,
+        timeout: float = 10,
+    ) -> tuple[int, Any]:
         headers = {}
         if auth is not None and self.token:
             headers["Authorization"] = f"{auth} {self.token}".strip() if auth else self.token
         url = f"{self.url}{path or f'/cometd/{self.version}'}"
-        async with self.http.post(url, json=messages, headers=headers,
-                                  timeout=aiohttp.ClientTimeout(total=timeout)) as r:
+        async with self.http.post(
+            url, json=messages, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as r:
             try:
                 body = await r.json(content_type=None)
             except ValueError:
@@ -60,17 +72,30 @@ class BayeuxProbe:
             return r.status, body
 
     async def handshake(self) -> Message:
-        status, body = await self.post([{
-            "channel": "/meta/handshake", "version": "1.0", "minimumVersion": "1.0",
-            "supportedConnectionTypes": ["long-polling"], "ext": {"replay": True},
-            "id": self.next_id()}])
+        status, body = await self.post(
+            [
+                {
+                    "channel": "/meta/handshake",
+                    "version": "1.0",
+                    "minimumVersion": "1.0",
+                    "supportedConnectionTypes": ["long-polling"],
+                    "ext": {"replay": True},
+                    "id": self.next_id(),
+                }
+            ]
+        )
         assert status == 200 and body[0]["successful"], body
         self.client_id = body[0]["clientId"]
         return body[0]  # type: ignore[no-any-return]
 
     def connect_msg(self, **extra: Any) -> Message:
-        return {"channel": "/meta/connect", "clientId": self.client_id,
-                "connectionType": "long-polling", "id": self.next_id(), **extra}
+        return {
+            "channel": "/meta/connect",
+            "clientId": self.client_id,
+            "connectionType": "long-polling",
+            "id": self.next_id(),
+            **extra,
+        }
 
     async def connect(self, **extra: Any) -> list[Message]:
         status, body = await self.post([self.connect_msg(**extra)])
@@ -78,8 +103,13 @@ class BayeuxProbe:
         return body  # type: ignore[no-any-return]
 
     async def subscribe(self, channel: str, replay: Any = None, **extra: Any) -> Message:
-        msg: Message = {"channel": "/meta/subscribe", "clientId": self.client_id,
-                        "subscription": channel, "id": self.next_id(), **extra}
+        msg: Message = {
+            "channel": "/meta/subscribe",
+            "clientId": self.client_id,
+            "subscription": channel,
+            "id": self.next_id(),
+            **extra,
+        }
         if replay is not None:
             msg["ext"] = {"replay": {channel: replay}}
         status, body = await self.post([msg])
