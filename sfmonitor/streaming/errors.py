@@ -1,0 +1,74 @@
+"""Typed exceptions of the streaming client. Messages never contain secrets."""
+
+from __future__ import annotations
+
+
+class StreamingError(Exception):
+    """Base class of every error raised by ``sfmonitor.streaming``."""
+
+
+class AuthenticationError(StreamingError):
+    """The OAuth endpoint refused to issue a token (bad credentials, revoked refresh token)."""
+
+    def __init__(self, error: str, description: str, status: int | None = None) -> None:
+        self.error = error
+        self.description = description
+        self.status = status
+        super().__init__(f"{error}: {description}" if description else error)
+
+
+class TransportError(StreamingError):
+    """The HTTP exchange failed: connection refused or reset, timeout, bad status or body."""
+
+
+class HttpStatusError(TransportError):
+    def __init__(self, status: int, snippet: str) -> None:
+        self.status = status
+        self.snippet = snippet
+        super().__init__(f"HTTP {status}: {snippet}" if snippet else f"HTTP {status}")
+
+
+class MalformedResponseError(TransportError):
+    """The server answered with something that is not a Bayeux message array."""
+
+
+class ResponseTooLargeError(TransportError):
+    """A response exceeded ``max_response_bytes``; it was not read into memory."""
+
+
+class BayeuxError(StreamingError):
+    """An unsuccessful Bayeux reply. ``text`` is the server's ``error`` verbatim."""
+
+    def __init__(
+        self, text: str, failure_reason: str | None = None, channel: str | None = None
+    ) -> None:
+        self.text = text
+        self.failure_reason = failure_reason
+        self.channel = channel
+        code, args, message = parse_error(text)
+        self.code = code
+        self.args_text = args
+        self.message = message
+        detail = f" (failureReason: {failure_reason})" if failure_reason else ""
+        super().__init__(f"{text}{detail}")
+
+
+class ConnectionFailedError(StreamingError):
+    """The client gave up (auto-reconnect off, or credentials refused). ``reason`` is why."""
+
+
+def parse_error(text: str) -> tuple[int | None, str, str]:
+    """Split a Bayeux error ``code:args:message`` on its first two colons only.
+
+    Messages contain colons themselves (``URI format: '/cometd/62.0'``), so taking "the text
+    after the last colon" would truncate them (reference §4.1).
+    """
+    parts = text.split(":", 2)
+    if len(parts) < 3:
+        return None, "", text
+    code_text, args, message = parts
+    try:
+        code = int(code_text)
+    except ValueError:
+        return None, "", text
+    return code, args, message

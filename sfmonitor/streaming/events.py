@@ -1,0 +1,146 @@
+"""``StreamEvent``: one received event in a form the app can store and show, whatever its kind."""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .replay import creation_time_of, parse_time, replay_id_of
+
+_PREFIX_OBJECTS = {
+    "001": "Account",
+    "003": "Contact",
+    "006": "Opportunity",
+    "00Q": "Lead",
+    "500": "Case",
+    "005": "User",
+    "00T": "Task",
+    "00U": "Event",
+}
+SUMMARY_MAX = 200
+
+
+class EventKind(str, enum.Enum):
+    PUSH_TOPIC = "pushtopic"
+    GENERIC = "generic"
+    PLATFORM_EVENT = "platform_event"
+    CHANGE_EVENT = "change_event"
+    MONITORING = "monitoring"
+    UNKNOWN = "unknown"
+
+
+def kind_of(channel: str, data: Any = None) -> EventKind:
+    """The kind of an event from its channel (and, for /event/, from its payload)."""
+    if channel.startswith("/topic/"):
+        return EventKind.PUSH_TOPIC
+    if channel.startswith("/u/"):
+        return EventKind.GENERIC
+    if channel.startswith("/data/"):
+        return EventKind.CHANGE_EVENT
+    if channel.startswith("/event/"):
+        payload = data.get("payload") if isinstance(data, dict) else None
+        name = channel[7:].partition("?")[0]
+        if (
+            name.endswith("EventStream")
+            or name.endswith("AnomalyEvent")
+            or (
+                isinstance(payload, dict)
+                and "EventDate" in payload
+                and "CreatedDate" not in payload
+            )
+        ):
+            return EventKind.MONITORING
+        return EventKind.PLATFORM_EVENT
+    return EventKind.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """A normalized event; ``raw`` is the message exactly as received."""
+
+    channel: str
+    kind: EventKind
+    replay_id: int | None
+    event_uuid: str | None
+    created_at: datetime  # UTC; the receive time when the event carries none
+    received_at: datetime  # UTC
+    summary: str
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any], received_at: float | None = None) -> StreamEvent:
+        channel = str(message.get("channel", ""))
+        data = message.get("data")
+        received = datetime.fromtimestamp(received_at or time.time(), tz=UTC)
+        created = parse_time(creation_time_of(message)) or received
+        event = data.get("event") if isinstance(data, dict) else None
+        uuid = event.get("EventUuid") if isinstance(event, dict) else None
+        kind = kind_of(channel, data)
+        return cls(
+            channel,
+            kind,
+            replay_id_of(message),
+            uuid if isinstance(uuid, str) else None,
+            created,
+            received,
+            summarize(kind, channel, data),
+            message,
+        )
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _object_of(record_id: Any) -> str:
+    return _PREFIX_OBJECTS.get(record_id[:3], "Record") if isinstance(record_id, str) else "Record"
+
+
+def summarize(kind: EventKind, channel: str, data: Any) -> str:
+    """One line a person can scan, e.g. ``Account 001… UPDATE Name, Phone``."""
+    if not isinstance(data, dict):
+        return _short(data)
+    payload = data.get("payload")
+    if kind is EventKind.PUSH_TOPIC:
+        sobject = data.get("sobject") if isinstance(data.get("sobject"), dict) else {}
+        event = data.get("event") if isinstance(data.get("event"), dict) else {}
+        rid = sobject.get("Id")
+        change = str(event.get("type", "")).upper()
+        fields = ", ".join(f"{k}={_short(v, 30)}" for k, v in sobject.items() if k != "Id")
+        text = f"{_object_of(rid)} {rid or '?'} {change} {fields}"
+    elif kind is EventKind.CHANGE_EVENT and isinstance(payload, dict):
+        header = payload.get("ChangeEventHeader")
+        header = header if isinstance(header, dict) else {}
+        ids = header.get("recordIds") if isinstance(header.get("recordIds"), list) else []
+        first = ids[0] if ids else "?"
+        more = f" (+{len(ids) - 1})" if len(ids) > 1 else ""
+        changed = header.get("changedFields") or []
+        fields = ", ".join(str(f) for f in changed) if isinstance(changed, list) else ""
+        text = (
+            f"{header.get('entityName', '?')} {first}{more} "
+            f"{header.get('changeType', '?')} {fields}"
+        )
+    elif kind is EventKind.GENERIC:
+        text = _short(payload, SUMMARY_MAX)
+    elif isinstance(payload, dict):
+        name = channel.rpartition("/")[2]
+        skip = {
+            "CreatedDate",
+            "CreatedById",
+            "EventDate",
+            "EventUuid",
+            "EventIdentifier",
+            "LoginKey",
+            "SessionKey",
+        }
+        fields = ", ".join(f"{k}={_short(v, 30)}" for k, v in payload.items() if k not in skip)
+        text = f"{name} {fields}"
+    else:
+        text = _short(data, SUMMARY_MAX)
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"

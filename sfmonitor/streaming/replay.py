@@ -1,0 +1,73 @@
+"""Replay values and where each event kind keeps its replay id and creation time (§3.6)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+
+class ReplayType(enum.IntEnum):
+    """The special replay values of the Salesforce replay extension."""
+
+    ALL_EVENTS = -2  # every retained event (24 h or 72 h), then live
+    NEW_EVENTS = -1  # only events published after the subscribe
+
+
+def replay_id_of(message: dict[str, Any]) -> int | None:
+    """``data.event.replayId`` for every event kind, or None."""
+    data = message.get("data")
+    if not isinstance(data, dict):
+        return None
+    event = data.get("event")
+    if not isinstance(event, dict):
+        return None
+    rid = event.get("replayId")
+    return rid if isinstance(rid, int) and not isinstance(rid, bool) else None
+
+
+def iso_from_ms(ms: int) -> str:
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def creation_time_of(message: dict[str, Any]) -> str | None:
+    """The creation time as Salesforce's ISO string, wherever the kind keeps it.
+
+    PushTopic/generic: data.event.createdDate; platform events: data.payload.CreatedDate;
+    CDC: data.payload.ChangeEventHeader.commitTimestamp (epoch ms, converted to ISO so that
+    every kind orders the same way); monitoring: data.payload.EventDate. None if absent.
+    """
+    data = message.get("data")
+    if not isinstance(data, dict):
+        return None
+    event = data.get("event")
+    if isinstance(event, dict) and isinstance(event.get("createdDate"), str):
+        return str(event["createdDate"])
+    payload = data.get("payload")
+    if not isinstance(payload, dict):
+        return None
+    header = payload.get("ChangeEventHeader")
+    if isinstance(header, dict):
+        ts = header.get("commitTimestamp")
+        if isinstance(ts, int | float) and not isinstance(ts, bool) and 0 <= ts < 2**47:
+            return iso_from_ms(int(ts))
+    for key in ("CreatedDate", "EventDate"):
+        value = payload.get(key)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """A Salesforce timestamp (``...Z`` or ``+0000``) as an aware UTC datetime, or None."""
+    if not text:
+        return None
+    try:
+        value = text.replace("Z", "+00:00")
+        if len(value) > 5 and value[-5] in "+-" and value[-3] != ":":
+            value = value[:-2] + ":" + value[-2:]
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
