@@ -1,1 +1,80 @@
-"""Placeholder: filled in by a later issue."""
+"""Salesforce Streaming API client with aio-sf-streaming's API, hardened for long runs.
+
+Code written for aio-sf-streaming runs with only the import changed::
+
+    from sfmonitor.streaming import SimpleSalesforceStreaming
+
+    async with SimpleSalesforceStreaming(username=..., password=..., client_id=...,
+                                         client_secret=..., login_url=...) as client:
+        await client.subscribe("/event/Low_Ink__e")
+        async for event in client.events():
+            ...
+"""
+
+from .connectors import BaseConnector, PasswordSalesforceStreaming, RefreshTokenSalesforceStreaming
+from .core import BaseSalesforceStreaming
+from .errors import (
+    AuthenticationError,
+    BayeuxError,
+    ConnectionFailedError,
+    HttpStatusError,
+    MalformedResponseError,
+    ResponseTooLargeError,
+    StreamingError,
+    TransportError,
+    parse_error,
+)
+from .events import EventKind, StreamEvent
+from .mixins import (
+    AllMixin,
+    AutoReconnectMixin,
+    AutoVersionMixin,
+    ReplayMixin,
+    ReSubscribeMixin,
+    TimeoutAdviceMixin,
+)
+from .replay import ReplayType, creation_time_of, replay_id_of
+from .simple import SimpleRefreshTokenSalesforceStreaming, SimpleSalesforceStreaming
+from .state import (
+    ChannelChange,
+    ChannelStatus,
+    ConnectionState,
+    GapNotice,
+    Notice,
+    StateChange,
+)
+
+__all__ = [
+    "AllMixin",
+    "AuthenticationError",
+    "AutoReconnectMixin",
+    "AutoVersionMixin",
+    "BaseConnector",
+    "BaseSalesforceStreaming",
+    "BayeuxError",
+    "ChannelChange",
+    "ChannelStatus",
+    "ConnectionFailedError",
+    "ConnectionState",
+    "EventKind",
+    "GapNotice",
+    "HttpStatusError",
+    "MalformedResponseError",
+    "Notice",
+    "PasswordSalesforceStreaming",
+    "ReSubscribeMixin",
+    "RefreshTokenSalesforceStreaming",
+    "ReplayMixin",
+    "ReplayType",
+    "ResponseTooLargeError",
+    "SimpleRefreshTokenSalesforceStreaming",
+    "SimpleSalesforceStreaming",
+    "StateChange",
+    "StreamEvent",
+    "StreamingError",
+    "TimeoutAdviceMixin",
+    "TransportError",
+    "creation_time_of",
+    "parse_error",
+    "replay_id_of",
+]

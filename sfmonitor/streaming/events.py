@@ -23,7 +23,7 @@ _PREFIX_OBJECTS = {
 SUMMARY_MAX = 200
 
 
-class EventKind(str, enum.Enum):
+class EventKind(enum.StrEnum):
     PUSH_TOPIC = "pushtopic"
     GENERIC = "generic"
     PLATFORM_EVENT = "platform_event"
@@ -97,6 +97,10 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _object_of(record_id: Any) -> str:
     return _PREFIX_OBJECTS.get(record_id[:3], "Record") if isinstance(record_id, str) else "Record"
 
@@ -107,16 +111,16 @@ def summarize(kind: EventKind, channel: str, data: Any) -> str:
         return _short(data)
     payload = data.get("payload")
     if kind is EventKind.PUSH_TOPIC:
-        sobject = data.get("sobject") if isinstance(data.get("sobject"), dict) else {}
-        event = data.get("event") if isinstance(data.get("event"), dict) else {}
+        sobject = _dict(data.get("sobject"))
+        event = _dict(data.get("event"))
         rid = sobject.get("Id")
         change = str(event.get("type", "")).upper()
         fields = ", ".join(f"{k}={_short(v, 30)}" for k, v in sobject.items() if k != "Id")
         text = f"{_object_of(rid)} {rid or '?'} {change} {fields}"
     elif kind is EventKind.CHANGE_EVENT and isinstance(payload, dict):
-        header = payload.get("ChangeEventHeader")
-        header = header if isinstance(header, dict) else {}
-        ids = header.get("recordIds") if isinstance(header.get("recordIds"), list) else []
+        header = _dict(payload.get("ChangeEventHeader"))
+        ids = header.get("recordIds")
+        ids = ids if isinstance(ids, list) else []
         first = ids[0] if ids else "?"
         more = f" (+{len(ids) - 1})" if len(ids) > 1 else ""
         changed = header.get("changedFields") or []

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
-class ConnectionState(str, enum.Enum):
+class ConnectionState(enum.StrEnum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
@@ -17,7 +17,7 @@ class ConnectionState(str, enum.Enum):
     FAILED = "failed"
 
 
-class ChannelStatus(str, enum.Enum):
+class ChannelStatus(enum.StrEnum):
     SUBSCRIBING = "subscribing"
     LIVE = "live"
     ERROR = "error"

@@ -90,7 +90,7 @@ class Transport:
                 if resp.status != 200:
                     raise HttpStatusError(resp.status, _snippet(body))
                 return body
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise TransportError(describe(exc)) from exc
 
 

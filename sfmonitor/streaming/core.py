@@ -1,0 +1,287 @@
+"""``BaseSalesforceStreaming``: the public face of the client, with aio-sf-streaming's API.
+
+The class keeps the seed's methods (``start``, ``stop``, ``subscribe``, ``unsubscribe``,
+``messages``, ``events``, ``ask_stop``, ``fetch_token``, ``async with``) and delegates the
+protocol to ``session.CometdSession``; mixins switch features on as in the seed.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+import warnings
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from .errors import AuthenticationError, StreamingError, TransportError
+from .replay import ReplayType, creation_time_of, iso_from_ms
+from .session import STALE_REPLAY_POLICIES, STOP, CometdSession, Hooks, Policy
+from .state import ConnectionState, Listener, Notice
+from .transport import HttpOptions, SslOption, describe, read_bounded, ssl_context
+
+JSONObject = dict[str, Any]
+JSONList = list[JSONObject]
+
+PRODUCTION_LOGIN = "https://login.salesforce.com"
+SANDBOX_LOGIN = "https://test.salesforce.com"
+
+
+class BaseSalesforceStreaming(abc.ABC):
+    """Salesforce Streaming API client. Subclass with a connector (how to get a token).
+
+    Constructing connects nothing; ``start()`` authenticates and handshakes; ``stop()``
+    sends ``/meta/disconnect`` and closes everything.
+    """
+
+    #: follow reconnect advice and recover from errors (``AutoReconnectMixin`` sets it)
+    auto_reconnect = False
+    #: ask ``/services/data/`` for the newest API version (``AutoVersionMixin`` sets it)
+    auto_version = False
+    #: extra attempts for a subscribe that failed with a retryable error
+    subscribe_retries = 0
+
+    def __init__(
+        self,
+        *,
+        sandbox: bool = False,
+        version: str = "42.0",
+        loop: Any = None,
+        connector: aiohttp.BaseConnector | None = None,
+        login_url: str | None = None,
+        proxy: str | None = None,
+        ssl: SslOption = True,
+        connect_timeout: float = 30.0,
+        request_timeout: float = 60.0,
+        max_response_bytes: int = 64 << 20,
+        stale_replay: str = "replay_all",
+        on_notice: Listener | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if loop is not None:
+            warnings.warn(
+                "the loop argument is ignored: the running loop is used",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if stale_replay not in STALE_REPLAY_POLICIES:
+            raise ValueError(f"stale_replay must be one of {', '.join(STALE_REPLAY_POLICIES)}")
+        self.version = version
+        self.sandbox = sandbox
+        self.login_url = (login_url or (SANDBOX_LOGIN if sandbox else PRODUCTION_LOGIN)).rstrip("/")
+        self.connector = connector
+        self.http_options = HttpOptions(
+            ssl=ssl,
+            proxy=proxy,
+            connect_timeout=connect_timeout,
+            request_timeout=request_timeout,
+            max_response_bytes=max_response_bytes,
+            connector=connector,
+        )
+        self.stale_replay = stale_replay
+        self.should_stop = False
+        self._listeners: list[Listener] = [on_notice] if on_notice else []
+        self._session: CometdSession | None = None
+        super().__init__(**kwargs)
+
+    # --- what connectors provide ---------------------------------------------------------
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.login_url}/services/oauth2/token"
+
+    @abc.abstractmethod
+    async def fetch_token(self) -> tuple[str, str]:
+        """Return ``(access_token, instance_url)``; raise AuthenticationError if refused."""
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Authenticate, handshake and start polling. Raises if the first attempt fails."""
+        if self._session is not None:
+            raise StreamingError("already started")
+        self.should_stop = False
+        session = CometdSession(
+            Hooks(self.fetch_token, self._initial_replay, self._resolve_version, self._notify),
+            self.http_options,
+            self.version,
+            self._policy(),
+        )
+        self._session = session
+        try:
+            await session.open()
+        except BaseException:
+            self._session = None
+            raise
+        self.version = session.version
+
+    async def stop(self) -> None:
+        """Disconnect and close everything; iteration in other tasks ends."""
+        self.should_stop = True
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def __aenter__(self) -> BaseSalesforceStreaming:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def ask_stop(self) -> None:
+        """End ``messages()``/``events()`` promptly, even while a long poll is pending."""
+        self.should_stop = True
+        if self._session is not None:
+            self._session.stop_iteration()
+
+    # --- subscriptions -------------------------------------------------------------------
+
+    async def subscribe(self, channel: str, replay: int | ReplayType | None = None) -> JSONList:
+        """Subscribe to ``channel``; returns the server's reply messages.
+
+        Works from any task, while another iterates, and before the client is polling.
+        ``replay`` (beyond the seed) overrides the stored replay id for this subscribe.
+        """
+        return await self._require().subscribe(channel, None if replay is None else int(replay))
+
+    async def unsubscribe(self, channel: str) -> JSONList:
+        return await self._require().unsubscribe(channel)
+
+    @property
+    def subscriptions(self) -> list[str]:
+        return list(self._session.channels) if self._session else []
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._session.state if self._session else ConnectionState.STOPPED
+
+    @property
+    def client_id(self) -> str | None:
+        return self._session.client_id if self._session else None
+
+    @property
+    def instance_url(self) -> str | None:
+        return self._session.instance_url if self._session else None
+
+    def add_listener(self, listener: Listener) -> None:
+        """Receive every ``StateChange``, ``ChannelChange`` and ``GapNotice`` (synchronously)."""
+        self._listeners.append(listener)
+
+    # --- iteration -----------------------------------------------------------------------
+
+    async def messages(self) -> AsyncIterator[JSONObject]:
+        """Every message received (meta replies included) until stopped."""
+        async for message in self._iterate(only_events=False):
+            yield message
+
+    async def events(self) -> AsyncIterator[JSONObject]:
+        """Only events of the channels subscribed to, until stopped."""
+        async for message in self._iterate(only_events=True):
+            yield message
+
+    async def _iterate(self, only_events: bool) -> AsyncIterator[JSONObject]:
+        session = self._require()
+        store = self._replay_store()
+        queue = session.queue
+        channels = session.channels
+        while not self.should_stop:
+            batch = await queue.get()
+            if batch is STOP:
+                if self.should_stop or self._session is not session:
+                    return
+                continue
+            if isinstance(batch, BaseException):
+                raise batch
+            for message in batch:
+                if self.should_stop:
+                    return
+                channel = message["channel"]
+                if channel.startswith("/meta/"):
+                    if only_events:
+                        continue
+                elif store is not None:
+                    await self._store(store, channel, message)
+                if only_events and channel not in channels:
+                    continue
+                yield message
+
+    async def _store(self, store: Any, channel: str, message: JSONObject) -> None:
+        data = message.get("data")
+        event = data.get("event") if isinstance(data, dict) else None
+        rid = event.get("replayId") if isinstance(event, dict) else None
+        if type(rid) is int:
+            created = creation_time_of(message) or iso_from_ms(int(time.time() * 1000))
+            await store(channel, rid, created)
+
+    # --- hooks for the engine and the mixins ---------------------------------------------
+
+    def _replay_store(self) -> Any:
+        """The bound ``store_replay_id`` when replay is supported (``ReplayMixin``)."""
+        return None
+
+    async def _initial_replay(self, channel: str) -> int:
+        return int(ReplayType.NEW_EVENTS)
+
+    async def _resolve_version(self, instance_url: str) -> str:
+        return self.version
+
+    def _policy(self) -> Policy:
+        return Policy(
+            auto_reconnect=self.auto_reconnect,
+            stale_replay=self.stale_replay,
+            subscribe_retries=self.subscribe_retries,
+        )
+
+    def _notify(self, notice: Notice) -> None:
+        for listener in list(self._listeners):
+            listener(notice)
+
+    def _require(self) -> CometdSession:
+        if self._session is None:
+            raise StreamingError("not started: call start() or use 'async with'")
+        return self._session
+
+    # --- small HTTP helpers for connectors and mixins --------------------------------------
+
+    async def _post_form(
+        self, url: str, form: dict[str, str], connector: aiohttp.BaseConnector | None
+    ) -> JSONObject:
+        """POST an OAuth form; the parsed JSON, or AuthenticationError / TransportError."""
+        opts = self.http_options
+        timeout = aiohttp.ClientTimeout(total=opts.request_timeout)
+        try:
+            async with (
+                aiohttp.ClientSession(
+                    connector=connector, connector_owner=connector is None
+                ) as http,
+                http.post(
+                    url,
+                    data=form,
+                    timeout=timeout,
+                    proxy=opts.proxy,
+                    ssl=ssl_context(opts.ssl),
+                    headers={"Accept": "application/json"},
+                ) as resp,
+            ):
+                body = await read_bounded(resp, 1 << 20)
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise TransportError(f"login to {self.login_url} failed: {describe(exc)}") from exc
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            raise AuthenticationError(
+                "invalid_response",
+                f"the token endpoint answered HTTP {status} without JSON",
+                status,
+            )
+        if status != 200 or "access_token" not in data:
+            raise AuthenticationError(
+                str(data.get("error", "error")), str(data.get("error_description", "")), status
+            )
+        return data
