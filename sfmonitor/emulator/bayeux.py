@@ -321,6 +321,7 @@ class CometdEndpoint:
                 return error, []
         events = session.take(self.config.max_events_per_reply)
         session.delivered += len(events)
+        session.largest_reply = max(session.largest_reply, len(events))
         session.last_reply = time.monotonic()
         reply = _reply(msg, clientId=session.client_id, successful=True)
         if advice:

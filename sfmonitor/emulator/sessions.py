@@ -40,6 +40,7 @@ class Session:
     held: asyncio.Future[None] | None = None  # the pending long poll, when one is held
     held_generation: int = 0
     delivered: int = 0
+    largest_reply: int = 0  # most events in one connect reply
     expired: bool = False
 
     def wake(self) -> None:
