@@ -172,21 +172,25 @@ class BaseSalesforceStreaming(abc.ABC):
 
     # --- iteration -----------------------------------------------------------------------
 
-    async def messages(self) -> AsyncIterator[JSONObject]:
+    def messages(self) -> AsyncIterator[JSONObject]:
         """Every message received (meta replies included) until stopped."""
-        async for message in self._iterate(only_events=False):
-            yield message
+        return self._iterate(only_events=False)
 
-    async def events(self) -> AsyncIterator[JSONObject]:
+    def events(self) -> AsyncIterator[JSONObject]:
         """Only events of the channels subscribed to, until stopped."""
-        async for message in self._iterate(only_events=True):
-            yield message
+        # Returned directly rather than re-yielded: one generator frame per event, not two.
+        return self._iterate(only_events=True)
 
     async def _iterate(self, only_events: bool) -> AsyncIterator[JSONObject]:
+        """The one pass over every received message: checks it, drops re-deliveries
+        (a replay id not newer than the last one handed out on its channel), stores the
+        replay id, filters, yields. Kept flat because it runs for every event."""
         session = self._require()
         store = self._replay_store()
         queue = session.queue
         channels = session.channels
+        high = session.high
+        cutoff = session.cutoff
         while not self.should_stop:
             batch = await queue.get()
             if batch is STOP:
@@ -195,26 +199,38 @@ class BaseSalesforceStreaming(abc.ABC):
                 continue
             if isinstance(batch, BaseException):
                 raise batch
-            for message in batch:
+            for m in batch:
                 if self.should_stop:
                     return
-                channel = message["channel"]
-                if channel.startswith("/meta/"):
-                    if only_events:
+                try:
+                    channel = m["channel"]
+                    rid = m["data"]["event"]["replayId"]
+                except (KeyError, TypeError, IndexError):
+                    # meta replies and odd messages take this slower path
+                    if type(m) is not dict or type(m.get("channel")) is not str:
                         continue
-                elif store is not None:
-                    await self._store(store, channel, message)
+                    if only_events and (
+                        m["channel"].startswith("/meta/") or m["channel"] not in channels
+                    ):
+                        continue
+                    yield m
+                    continue
+                if type(channel) is not str:
+                    continue
+                if type(rid) is int:
+                    last = high.get(channel)
+                    if last is not None and rid <= last:
+                        session.duplicates_dropped += 1
+                        continue
+                    if cutoff and session.before_cutoff(channel, m):
+                        continue
+                    high[channel] = rid
+                    if store is not None:
+                        created = creation_time_of(m) or iso_from_ms(int(time.time() * 1000))
+                        await store(channel, rid, created)
                 if only_events and channel not in channels:
                     continue
-                yield message
-
-    async def _store(self, store: Any, channel: str, message: JSONObject) -> None:
-        data = message.get("data")
-        event = data.get("event") if isinstance(data, dict) else None
-        rid = event.get("replayId") if isinstance(event, dict) else None
-        if type(rid) is int:
-            created = creation_time_of(message) or iso_from_ms(int(time.time() * 1000))
-            await store(channel, rid, created)
+                yield m
 
     # --- hooks for the engine and the mixins ---------------------------------------------
 

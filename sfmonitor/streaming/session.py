@@ -102,6 +102,10 @@ def _is_replay_invalid(text: str) -> bool:
     return text.startswith("400::The replayId") and "invalid" in text
 
 
+def _find(replies: Batch, channel: str) -> Message | None:
+    return next((m for m in replies if type(m) is dict and m.get("channel") == channel), None)
+
+
 def _failure_reason(reply: Message) -> str | None:
     ext = reply.get("ext")
     sfdc = ext.get("sfdc") if isinstance(ext, dict) else None
@@ -126,7 +130,7 @@ class CometdSession:
         self.policy = policy
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max(1, policy.queue_batches))
         self.channels: dict[str, Channel] = {}
-        self.high: dict[str, int] = {}  # newest replay id received per event channel
+        self.high: dict[str, int] = {}  # newest replay id handed to the caller, per channel
         self.cutoff: dict[str, float] = {}  # channel -> drop replayed events created before
         self.state = ConnectionState.STOPPED
         self.client_id: str | None = None
@@ -298,8 +302,12 @@ class CometdSession:
             await self._transport_failed(exc)
             return []
         self._poll_retries = 0
-        reply = next((m for m in replies if m.get("channel") == "/meta/connect"), None)
-        batch = self._track(replies)
+        batch = replies  # checked and de-duplicated as the caller reads it (the one pass)
+        # the connect reply comes last (events first, §2.5) but is found by channel
+        reply = next(
+            (m for m in reversed(batch) if type(m) is dict and m.get("channel") == "/meta/connect"),
+            None,
+        )
         if reply is None:
             await self._transport_failed(TransportError("connect reply missing from response"))
             return batch
@@ -321,32 +329,7 @@ class CometdSession:
         await self._connect_failed(reply)
         return batch
 
-    def _track(self, replies: Batch) -> Batch:
-        """Drop re-deliveries (replay id not newer than the last received on its channel)."""
-        high = self.high
-        out: Batch = []
-        for m in replies:
-            channel = m.get("channel")
-            if not isinstance(channel, str):
-                continue
-            if channel.startswith("/meta/"):
-                out.append(m)
-                continue
-            data = m.get("data")
-            event = data.get("event") if isinstance(data, dict) else None
-            rid = event.get("replayId") if isinstance(event, dict) else None
-            if type(rid) is int:
-                last = high.get(channel)
-                if last is not None and rid <= last:
-                    self.duplicates_dropped += 1
-                    continue
-                if self.cutoff and self._before_cutoff(channel, m):
-                    continue
-                high[channel] = rid
-            out.append(m)
-        return out
-
-    def _before_cutoff(self, channel: str, message: Message) -> bool:
+    def before_cutoff(self, channel: str, message: Message) -> bool:
         """During a -2 catch-up of a channel that had no replay id: skip older events."""
         cutoff = self.cutoff.get(channel, self.cutoff.get(channel.partition("?")[0]))
         if cutoff is None:
@@ -451,7 +434,7 @@ class CometdSession:
                 }
             ],
         )
-        reply = next((m for m in replies if m.get("channel") == "/meta/handshake"), None)
+        reply = _find(replies, "/meta/handshake")
         if reply is None:
             raise TransportError("handshake reply missing from response")
         if reply.get("successful") is not True or not isinstance(reply.get("clientId"), str):
@@ -472,16 +455,15 @@ class CometdSession:
                 }
             ],
         )
-        reply = next((m for m in replies if m.get("channel") == "/meta/connect"), None)
+        reply = _find(replies, "/meta/connect")
         if reply is None:
             raise TransportError("connect reply missing from response")
         if reply.get("successful") is not True:
             raise _error_of(reply)
         if isinstance(reply.get("advice"), dict):
             self.advice.update(reply["advice"])
-        batch = self._track(replies)
-        if len(batch) > 1:
-            await self.queue.put(batch)
+        if len(replies) > 1:
+            await self.queue.put(replies)
 
     async def _resubscribe_all(self) -> None:
         while True:
@@ -536,7 +518,9 @@ class CometdSession:
                 self._set_state(ConnectionState.RECONNECTING, str(exc), 0.0)
             return
         by_channel = {
-            m.get("subscription"): m for m in replies if m.get("channel") == "/meta/subscribe"
+            m.get("subscription"): m
+            for m in replies
+            if type(m) is dict and m.get("channel") == "/meta/subscribe"
         }
         retry: list[Channel] = []
         for ch, replay in zip(channels, sent, strict=True):

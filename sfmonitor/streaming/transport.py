@@ -66,9 +66,9 @@ class Transport:
             raise MalformedResponseError(f"reply is not JSON: {_snippet(body)}") from exc
         if isinstance(data, dict):
             data = [data]
-        if not isinstance(data, list) or not all(isinstance(m, dict) for m in data):
+        if not isinstance(data, list):
             raise MalformedResponseError(f"reply is not a Bayeux message array: {_snippet(body)}")
-        return data
+        return data  # items are checked where they are read (BaseSalesforceStreaming._iterate)
 
     async def _request(
         self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -172,7 +173,7 @@ async def test_unreachable_server_is_a_transport_error() -> None:
     client = SimpleSalesforceStreaming(
         "u", "p", "c", "s", login_url="http://127.0.0.1:9", connect_timeout=2
     )
-    with pytest.raises(TransportError, match="login to http://127.0.0.1:9 failed"):
+    with pytest.raises(TransportError, match=re.escape("login to http://127.0.0.1:9 failed")):
         await client.start()
 
 
