@@ -290,12 +290,9 @@ class BaseSalesforceStreaming(abc.ABC):
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
             data = None
-        if not isinstance(data, dict):
-            raise AuthenticationError(
-                "invalid_response",
-                f"the token endpoint answered HTTP {status} without JSON",
-                status,
-            )
+        if not isinstance(data, dict) or status >= 500:
+            # an outage or a proxy page, not a verdict on the credentials: retried later
+            raise TransportError(f"login to {self.login_url} failed: HTTP {status}")
         if status != 200 or "access_token" not in data:
             raise AuthenticationError(
                 str(data.get("error", "error")), str(data.get("error_description", "")), status

@@ -229,6 +229,8 @@ class CometdSession:
         self.hooks.notify(ChannelChange(name, ChannelStatus.SUBSCRIBING))
         future: asyncio.Future[Batch] = asyncio.get_running_loop().create_future()
         ch.waiters.append(future)
+        if self.state is ConnectionState.FAILED:
+            raise StreamingError("the client has failed; start it again")
         if self.state is ConnectionState.CONNECTED and not self._need_session:
             await self._send_subscribes([ch])
         return await future
@@ -276,6 +278,18 @@ class CometdSession:
             raise
         except BaseException as exc:
             self._set_state(ConnectionState.FAILED, str(exc))
+            for ch in self.channels.values():
+                self._resolve(
+                    ch,
+                    [
+                        {
+                            "channel": "/meta/subscribe",
+                            "subscription": ch.name,
+                            "successful": False,
+                            "error": f"client failed: {exc}",
+                        }
+                    ],
+                )
             await self.queue.put(exc if isinstance(exc, Exception) else StreamingError(str(exc)))
 
     async def _poll(self) -> Batch:
