@@ -179,18 +179,7 @@ class CometdSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
-        transport, cid = self._transport, self.client_id
-        if transport is not None and cid and not self._need_session:
-            with contextlib.suppress(StreamingError, asyncio.TimeoutError):
-                await asyncio.wait_for(
-                    transport.post(
-                        self.endpoint,
-                        [{"channel": "/meta/disconnect", "clientId": cid, "id": self._next_id()}],
-                        timeout=5,
-                    ),
-                    5,
-                )
-        await self._drop_transport()
+        await self._drop_transport(disconnect=not self._need_session)
         for ch in self.channels.values():
             self._resolve(
                 ch,
