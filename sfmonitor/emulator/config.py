@@ -87,6 +87,9 @@ class EmulatorConfig:
     # "exact": N must also be the id of a retained (or the newest purged) event.
     replay_id_check: str = "window"
     accept_future_replay_id: bool = False
+    # Replay ids of every channel start after this number. Salesforce's are large and never
+    # reused; the demo starts from the clock so that a new run never reuses an old run's ids.
+    replay_id_base: int = 0
     replay_invalid_error: str = REPLAY_INVALID
     replay_map_missing_error: str = REPLAY_MAP_MISSING
     channel_missing_error: str = (

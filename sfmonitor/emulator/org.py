@@ -180,7 +180,7 @@ class Org:
                 if kind.high_volume
                 else self.config.retention_standard
             )
-            log = ChannelLog(base, kind, retention)
+            log = ChannelLog(base, kind, retention, last_replay_id=self.config.replay_id_base)
             self.channels[base] = log
         return log
 

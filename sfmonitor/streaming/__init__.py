@@ -33,7 +33,7 @@ from .mixins import (
     ReSubscribeMixin,
     TimeoutAdviceMixin,
 )
-from .replay import ReplayType, creation_time_of, replay_id_of
+from .replay import LiveSince, ReplayType, creation_time_of, replay_id_of
 from .simple import SimpleRefreshTokenSalesforceStreaming, SimpleSalesforceStreaming
 from .state import (
     ChannelChange,
@@ -59,6 +59,7 @@ __all__ = [
     "EventKind",
     "GapNotice",
     "HttpStatusError",
+    "LiveSince",
     "MalformedResponseError",
     "Notice",
     "PasswordSalesforceStreaming",

@@ -17,7 +17,7 @@ import aiohttp
 import orjson
 
 from .errors import AuthenticationError, StreamingError, TransportError
-from .replay import ReplayType, creation_time_of, iso_from_ms
+from .replay import LiveSince, ReplayType, creation_time_of, iso_from_ms
 from .session import STALE_REPLAY_POLICIES, STOP, CometdSession, Hooks, Policy
 from .state import ConnectionState, Listener, Notice
 from .transport import HttpOptions, SslOption, describe, read_bounded, ssl_context
@@ -238,7 +238,7 @@ class BaseSalesforceStreaming(abc.ABC):
         """The bound ``store_replay_id`` when replay is supported (``ReplayMixin``)."""
         return None
 
-    async def _initial_replay(self, channel: str) -> int:
+    async def _initial_replay(self, channel: str) -> int | LiveSince:
         return int(ReplayType.NEW_EVENTS)
 
     async def _resolve_version(self, instance_url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,35 @@ class EventKind(enum.StrEnum):
     CHANGE_EVENT = "change_event"
     MONITORING = "monitoring"
     UNKNOWN = "unknown"
+
+
+CHANNEL_PREFIXES = ("/topic/", "/event/", "/data/", "/u/")
+CHANNEL_EXAMPLES = (
+    "/topic/AccountUpdates",
+    "/event/Order_Placed__e",
+    "/data/ChangeEvents",
+    "/data/AccountChangeEvent",
+    "/u/notifications",
+    "/event/LoginEventStream",
+)
+_CHANNEL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:__[a-z]+)?")
+
+
+def channel_problem(channel: str) -> str | None:
+    """Why ``channel`` is not a channel name Salesforce accepts, or None if it is fine."""
+    prefix = next((p for p in CHANNEL_PREFIXES if channel.startswith(p)), None)
+    if prefix is None:
+        return "a channel starts with /topic/, /event/, /data/ or /u/"
+    name = channel[len(prefix) :]
+    if not name:
+        return f"the name after {prefix} is missing"
+    base = name.partition("?")[0]  # PushTopic channels may carry a filter: /topic/X?Field=v
+    if not _CHANNEL_NAME.fullmatch(base):
+        return (
+            f"{base!r} is not a valid name (letters, digits and underscores, starting "
+            "with a letter)"
+        )
+    return None
 
 
 def kind_of(channel: str, data: Any = None) -> EventKind:
@@ -69,6 +99,7 @@ class StreamEvent:
     received_at: datetime  # UTC
     summary: str
     raw: dict[str, Any]
+    change: str = ""  # the type/change column: CDC changeType, PushTopic type, event name
 
     @classmethod
     def from_message(cls, message: dict[str, Any], received_at: float | None = None) -> StreamEvent:
@@ -88,7 +119,21 @@ class StreamEvent:
             received,
             summarize(kind, channel, data),
             message,
+            change_of(kind, channel, data),
         )
+
+
+def change_of(kind: EventKind, channel: str, data: Any) -> str:
+    """What happened, in one word: ``UPDATE``, ``CREATED``, ``Order_Placed__e``..."""
+    data = _dict(data)
+    if kind is EventKind.PUSH_TOPIC:
+        return str(_dict(data.get("event")).get("type", "")).upper()
+    if kind is EventKind.CHANGE_EVENT:
+        header = _dict(_dict(data.get("payload")).get("ChangeEventHeader"))
+        return str(header.get("changeType", ""))
+    if kind is EventKind.GENERIC:
+        return "message"
+    return channel.partition("?")[0].rpartition("/")[2]
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -11,7 +11,7 @@ import aiohttp
 import orjson
 
 from .errors import TransportError
-from .replay import ReplayType
+from .replay import LiveSince, ReplayType
 from .transport import describe, read_bounded, ssl_context
 
 
@@ -35,8 +35,8 @@ class ReplayMixin:
     async def store_replay_id(self, channel: str, replay_id: int, creation_time: str) -> None:
         """Persist the replay id of an event (default: nothing is stored)."""
 
-    async def get_last_replay_id(self, channel: str) -> int | ReplayType:
-        """The replay id to resume ``channel`` from, or a ``ReplayType``."""
+    async def get_last_replay_id(self, channel: str) -> int | ReplayType | LiveSince:
+        """The replay id to resume ``channel`` from, a ``ReplayType``, or a ``LiveSince``."""
         return ReplayType.NEW_EVENTS
 
     def _replay_store(self) -> Any:
@@ -45,8 +45,9 @@ class ReplayMixin:
             return None
         return self.store_replay_id
 
-    async def _initial_replay(self, channel: str) -> int:
-        return int(await self.get_last_replay_id(channel))
+    async def _initial_replay(self, channel: str) -> int | LiveSince:
+        value = await self.get_last_replay_id(channel)
+        return value if isinstance(value, LiveSince) else int(value)
 
 
 class AutoVersionMixin:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,16 @@ class ReplayType(enum.IntEnum):
 
     ALL_EVENTS = -2  # every retained event (24 h or 72 h), then live
     NEW_EVENTS = -1  # only events published after the subscribe
+
+
+@dataclass(frozen=True)
+class LiveSince:
+    """Resume point of a channel that went live with ``NEW_EVENTS`` at ``since`` (epoch
+    seconds) and has received nothing since: no replay id exists to resume from, so the
+    client subscribes with ``ALL_EVENTS`` and drops events created before ``since`` (less a
+    clock-skew margin). ``get_last_replay_id`` may return one, e.g. after a restart."""
+
+    since: float
 
 
 def replay_id_of(message: dict[str, Any]) -> int | None:

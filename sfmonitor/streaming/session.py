@@ -35,7 +35,7 @@ from .errors import (
     StreamingError,
     TransportError,
 )
-from .replay import ReplayType, creation_time_of, parse_time
+from .replay import LiveSince, ReplayType, creation_time_of, parse_time
 from .state import (
     Backoff,
     ChannelChange,
@@ -61,7 +61,7 @@ class Hooks:
     """What the engine asks of its owner (the public client class)."""
 
     fetch_token: Callable[[], Awaitable[tuple[str, str]]]
-    initial_replay: Callable[[str], Awaitable[int]]
+    initial_replay: Callable[[str], Awaitable[int | LiveSince]]
     resolve_version: Callable[[str], Awaitable[str]]
     notify: Callable[[Notice], None]
 
@@ -76,7 +76,9 @@ class Policy:
     subscribe_retry_max_delay: float = 30.0
     queue_batches: int = 4  # replies buffered ahead of the caller
     http_margin: float = 30.0  # HTTP read timeout = advice.timeout + this (§2.5)
-    login_limit: int = 3
+    # At most this many logins per window: a loop of logins (a token that keeps being
+    # refused) must not hammer the org, yet a few revocations in a row are normal.
+    login_limit: int = 10
     login_window: float = 300.0
     backoff_cap: float = 60.0
     # A channel that went live with -1 and has received nothing has no replay id to resume
@@ -263,6 +265,9 @@ class CometdSession:
                 batch = await self._poll()
                 if batch:
                     await self.queue.put(batch)
+                # A reply already buffered never suspends the read: yield once per reply so
+                # that other tasks on the loop (a UI) get their turn during a flood.
+                await asyncio.sleep(0)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -418,6 +423,7 @@ class CometdSession:
         self.token, self.instance_url = await self.hooks.fetch_token()
         self.instance_url = self.instance_url.rstrip("/")
         self._need_token = False
+        log.debug("logged in: instance %s, access token %s", self.instance_url, self.token)
 
     async def _handshake(self) -> None:
         await self._drop_transport()
@@ -443,6 +449,7 @@ class CometdSession:
         if reply.get("successful") is not True or not isinstance(reply.get("clientId"), str):
             raise _error_of(reply)
         self.client_id = reply["clientId"]
+        log.debug("handshake: clientId %s (session %d)", self.client_id, self.session_number)
         self.advice = {}  # a successful handshake carries no advice: forget the old one (§2.4)
 
     async def _first_connect(self) -> None:
@@ -486,10 +493,13 @@ class CometdSession:
         received = self.high.get(ch.name, self.high.get(base))
         if received is not None:
             return received
-        if ch.live_since is not None:
-            self.cutoff[ch.name] = ch.live_since - self.policy.clock_skew
-            return int(ReplayType.ALL_EVENTS)
-        return int(await self.hooks.initial_replay(ch.name))
+        if ch.live_since is None:
+            initial = await self.hooks.initial_replay(ch.name)
+            if not isinstance(initial, LiveSince):
+                return int(initial)
+            ch.live_since = initial.since
+        self.cutoff[ch.name] = ch.live_since - self.policy.clock_skew
+        return int(ReplayType.ALL_EVENTS)
 
     async def _send_subscribes(self, channels: list[Channel]) -> None:
         """One POST subscribing to every channel given (a bulk subscribe, §2.6)."""

@@ -4,6 +4,7 @@ responses, and errors mapped to ``TransportError`` types."""
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl as ssl_module
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,19 @@ class HttpOptions:
     connector: aiohttp.BaseConnector | None = None  # seed's connector= argument
 
 
+def parse_json(body: bytes) -> Any:
+    """orjson, or the standard parser for what orjson refuses but JSON allows: an escaped
+    lone surrogate (``"\\ud800"``) in a text field. Refusing it would refuse the whole
+    reply, and the same events would come back forever; the stream would be dead."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            raise MalformedResponseError(f"reply is not JSON: {_snippet(body)}") from exc
+
+
 class Transport:
     """POSTs Bayeux batches for one CometD session; ``close()`` ends its cookie jar too."""
 
@@ -60,10 +74,7 @@ class Transport:
         body = await self._request(
             "POST", url, orjson.dumps(messages), headers, timeout or self.options.request_timeout
         )
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise MalformedResponseError(f"reply is not JSON: {_snippet(body)}") from exc
+        data = parse_json(body)
         if isinstance(data, dict):
             data = [data]
         if not isinstance(data, list):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from sfmonitor.emulator import Emulator
+from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.emulator.faults import Pending
 from sfmonitor.streaming import (
     ConnectionState,
@@ -229,3 +229,51 @@ async def test_subscribe_and_unsubscribe_while_iterating(harness: Harness) -> No
     await harness.settle()
     assert len(harness.received) == before + 2
     assert "/u/news" not in harness.client.subscriptions
+
+
+async def test_a_login_storm_is_bounded(credentials: dict[str, Any]) -> None:
+    """Tokens revoked as soon as they are issued would make a naive client log in without
+    end. Backoff between failed sessions and the login guard keep the logins few."""
+    async with Emulator(EmulatorConfig(connect_timeout=1.0)) as emu:
+
+        async def revoke_forever() -> None:
+            while True:
+                await asyncio.sleep(0.05)
+                emu.revoke_tokens()
+
+        notices: list[Notice] = []
+        client = SimpleSalesforceStreaming(
+            **{**credentials, "login_url": emu.url}, on_notice=notices.append
+        )
+        await client.start()
+        revoker = asyncio.ensure_future(revoke_forever())
+        await asyncio.sleep(8.0)
+        revoker.cancel()
+        assert 2 <= emu.org.token_requests <= 10, [
+            (n.state.value, n.reason, n.delay) for n in notices if isinstance(n, StateChange)
+        ]
+        # past the limit, the guard says why it waits instead of logging in again
+        if emu.org.token_requests == 10:
+            assert any(
+                isinstance(n, StateChange) and "repeated logins" in n.reason for n in notices
+            )
+        await client.stop()
+
+
+async def test_a_reply_over_the_size_cap_is_reported_not_read(
+    emulator: Emulator, credentials: dict[str, Any]
+) -> None:
+    notices: list[Notice] = []
+    await emulator.generate("/event/Low_Ink__e", 2000, payload_bytes=512)
+    client = SimpleSalesforceStreaming(
+        **credentials, max_response_bytes=64 << 10, on_notice=notices.append
+    )
+    async with client:
+        await client.subscribe("/event/Low_Ink__e", ReplayType.ALL_EVENTS)
+        deadline = asyncio.get_running_loop().time() + 10
+        while not any(
+            isinstance(n, StateChange) and "exceeds the limit of 65,536" in n.reason
+            for n in notices
+        ):
+            assert asyncio.get_running_loop().time() < deadline, "overflow not reported"
+            await asyncio.sleep(0.05)

@@ -1,0 +1,81 @@
+"""Log files: rotated, in the data folder, and never holding a secret.
+
+Every record passes ``Redactor``: the secrets of the profiles in use (registered when they
+are loaded) are replaced by ``***``, and anything shaped like an access token (a Salesforce
+session id ``00D…!…``, ``Bearer …``, ``access_token=…``) is masked to its first characters.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import threading
+from pathlib import Path
+
+LOG_NAME = "sfmonitor.log"
+MAX_BYTES = 5 << 20
+BACKUPS = 5
+_TOKEN = re.compile(
+    r"(?P<sid>\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]{8,})"
+    r"|(?P<bearer>\bBearer\s+[A-Za-z0-9._\-!]{8,})"
+    r"|(?P<field>(?:access_token|refresh_token|client_secret|password)[\"']?\s*[:=]\s*[\"']?[^\s\"'&,}]{3,})"
+)
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(*values: str) -> None:
+    """Mask these values in every log record from now on (short ones are ignored)."""
+    with _lock:
+        _secrets.update(v for v in values if v and len(v) >= 4)
+
+
+def _mask_token(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if match.group("field"):
+        key = re.split(r"[\"']?\s*[:=]", text, maxsplit=1)[0]
+        return f"{key}=***"
+    return text[:8] + "…(masked)"
+
+
+def redact(text: str) -> str:
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return _TOKEN.sub(_mask_token, text)
+
+
+class Redactor(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+            record.exc_text = None
+        record.msg = redact(message)
+        record.args = None
+        return True
+
+
+def setup_logging(folder: Path, level: str = "INFO") -> Path:
+    """Log to ``folder/logs/sfmonitor.log`` (rotated: 5 files of 5 MB); returns the path."""
+    logs = folder / "logs"
+    logs.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = logs / LOG_NAME
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(Redactor())
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "sfmonitor", False)]:
+        root.removeHandler(old)
+        old.close()
+    handler.sfmonitor = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, level.upper(), logging.INFO))
+    path.chmod(0o600)
+    return path

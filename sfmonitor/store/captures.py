@@ -1,0 +1,627 @@
+"""``CaptureStore``: the SQLite file holding profiles, subscriptions, replay state, events
+and gaps of one data folder.
+
+Thread-safe and blocking: callers on an event loop run its methods in a worker thread
+(``pipeline.StoreWriter`` does, the UI's workers do). Writes go through one connection and
+reads through another, so a long query never waits for an ingest (WAL mode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from sfmonitor.streaming.events import StreamEvent
+
+from .filters import Compiled, compile_filter, icontains, parse
+from .lock import FolderLock
+from .models import (
+    AuthKind,
+    Environment,
+    EventQuery,
+    EventRow,
+    Gap,
+    Profile,
+    ReplayState,
+    Subscription,
+    now_ms,
+)
+from .paths import DB_NAME, ensure_private_dir
+from .schema import migrate
+
+SORT_COLUMNS = {
+    "id": "e.id",
+    "time": "e.created_at",
+    "received": "e.received_at",
+    "channel": "e.channel",
+    "kind": "e.kind",
+    "replay": "e.replay_id",
+    "change": "e.change",
+    "summary": "e.summary",
+}
+_ROW_COLUMNS = (
+    "e.id, e.profile_id, e.channel, e.kind, e.replay_id, e.event_uuid, e.created_at, "
+    "e.received_at, e.change, e.summary"
+)
+_INSERT = (
+    "INSERT OR IGNORE INTO events (profile_id, channel, kind, replay_id, event_uuid, "
+    "created_at, received_at, change, summary, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+RETENTION_CHUNK = 5000
+GAP_KIND = "gap"  # the kind of the marked rows that show a gap among the events
+ANCHOR_EVERY = 2048
+MAX_ANCHORED_QUERIES = 16
+
+
+class ReadOnlyStoreError(RuntimeError):
+    """A write was attempted on a store opened read-only."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    stored: int
+    duplicates: int
+
+
+def gap_summary(gap: Any) -> str:
+    """The table's line for a gap row, from its ``gap`` object."""
+    gap = gap if isinstance(gap, dict) else {}
+    done = {"replay_all": "replayed every retained event", "new_only": "new events only"}
+    text = (
+        f"Gap: replay id {gap.get('storedReplayId')} could not be served "
+        f"({done.get(str(gap.get('action')), 'channel stopped')}): {gap.get('serverText', '')}"
+    )
+    return text[:300]
+
+
+def _ms(dt: Any) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+def raw_json(message: Any) -> str:
+    """Compact JSON of a message; text with lone surrogates (which UTF-8 cannot hold) is
+    kept exactly, as ``\\udXXX`` escapes."""
+    try:
+        return orjson.dumps(message).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(message, ensure_ascii=True, separators=(",", ":"))
+
+
+def _text(value: str | None) -> str | None:
+    """Text SQLite can store: a lone surrogate becomes U+FFFD (the raw message keeps it)."""
+    if value is None or value.isascii():
+        return value
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def event_record(profile_id: int, ev: StreamEvent) -> tuple[Any, ...]:
+    """The ``events`` row of a received event (the raw message as compact JSON)."""
+    return (
+        profile_id,
+        _text(ev.channel),
+        ev.kind.value,
+        ev.replay_id,
+        _text(ev.event_uuid),
+        _ms(ev.created_at),
+        _ms(ev.received_at),
+        _text(ev.change),
+        _text(ev.summary),
+        raw_json(ev.raw),
+    )
+
+
+class CaptureStore:
+    """Open with ``CaptureStore.open(folder)``; close with ``close()`` or ``with``."""
+
+    def __init__(self, path: Path, read_only: bool, lock: FolderLock | None) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._lock = lock
+        self._write_lock = threading.Lock()
+        self._read_lock = threading.Lock()  # guards the list of reader connections
+        self._anchor_lock = threading.Lock()
+        self._writer: sqlite3.Connection | None = None
+        self._anchors: dict[tuple[Any, ...], list[int]] = {}
+        if not read_only:
+            self._writer = self._connect(f"file:{path}", uri=True)
+            self._writer.execute("PRAGMA journal_mode = WAL")
+            self._writer.execute("PRAGMA synchronous = NORMAL")
+            self._writer.execute("PRAGMA foreign_keys = ON")
+            migrate(self._writer, path)
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(f"{path}{suffix}", 0o600)
+        # One read connection per thread: reads run in parallel (WAL) and never wait for a
+        # write; ``count_and_fetch`` uses two at once.
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._pool = ThreadPoolExecutor(2, thread_name_prefix="sfmonitor-query")
+        self._reader_conn()  # fail now, not later, if the file cannot be read
+
+    @classmethod
+    def open(cls, folder: Path, read_only: bool = False) -> CaptureStore:
+        """Open the folder's database; raises StoreLockedError if another process writes it.
+
+        ``read_only`` opens without the lock, for looking at a folder that is in use.
+        """
+        if read_only:
+            path = folder / DB_NAME
+            if not path.exists():
+                raise FileNotFoundError(f"no sfmonitor capture in {folder}")
+            return cls(path, True, None)
+        ensure_private_dir(folder)
+        lock = FolderLock(folder)
+        lock.acquire()
+        try:
+            path = folder / DB_NAME
+            if not path.exists():
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            return cls(path, False, lock)
+        except BaseException:
+            lock.release()
+            raise
+
+    @staticmethod
+    def _connect(target: str, uri: bool) -> sqlite3.Connection:
+        conn = sqlite3.connect(target, uri=uri, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.create_function("sf_icontains", 2, icontains, deterministic=True)
+        return conn
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        with self._read_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.execute("PRAGMA optimize")
+                self._writer.close()
+                self._writer = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> CaptureStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- transactions ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._writer is None:
+            raise ReadOnlyStoreError(f"{self.path} is open read-only")
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self._reader_conn().execute(sql, params).fetchall()
+
+    def _reader_conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect(f"file:{self.path}?mode=ro", uri=True)
+            self._local.conn = conn
+            with self._read_lock:
+                self._readers.append(conn)
+        return conn
+
+    # --- profiles --------------------------------------------------------------------------
+
+    def save_profile(self, profile: Profile) -> Profile:
+        """Insert or update (by id); returns the profile with its id."""
+        values = (
+            profile.name,
+            profile.environment.value,
+            profile.login_url,
+            profile.auth_kind.value,
+            profile.username,
+            profile.client_id,
+            profile.api_version,
+            profile.keep_events,
+            profile.keep_days,
+            profile.source,
+        )
+        with self._transaction() as conn:
+            if profile.id is None:
+                cur = conn.execute(
+                    "INSERT INTO profiles (name, environment, login_url, auth_kind, username, "
+                    "client_id, api_version, keep_events, keep_days, source, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, now_ms()),
+                )
+                return replace(profile, id=cur.lastrowid)
+            conn.execute(
+                "UPDATE profiles SET name = ?, environment = ?, login_url = ?, auth_kind = ?, "
+                "username = ?, client_id = ?, api_version = ?, keep_events = ?, keep_days = ?, "
+                "source = ? WHERE id = ?",
+                (*values, profile.id),
+            )
+            return profile
+
+    def profiles(self) -> list[Profile]:
+        rows = self._read(
+            "SELECT name, environment, login_url, auth_kind, username, client_id, api_version, "
+            "keep_events, keep_days, source, id FROM profiles ORDER BY name COLLATE NOCASE"
+        )
+        return [Profile(r[0], Environment(r[1]), r[2], AuthKind(r[3]), *r[4:]) for r in rows]
+
+    def profile(self, name: str) -> Profile | None:
+        return next((p for p in self.profiles() if p.name == name), None)
+
+    def delete_profile(self, profile_id: int) -> None:
+        """Remove a profile with its subscriptions, replay state, gaps and events."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM events WHERE profile_id = ?", (profile_id,))
+            conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
+        self._forget_anchors()
+
+    # --- subscriptions and replay state ----------------------------------------------------
+
+    def set_subscription(self, profile_id: int, sub: Subscription) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO subscriptions (profile_id, channel, enabled, replay_policy, position) "
+                "VALUES (?, ?, ?, ?, (SELECT count(*) FROM subscriptions WHERE profile_id = ?)) "
+                "ON CONFLICT (profile_id, channel) DO UPDATE SET enabled = excluded.enabled, "
+                "replay_policy = excluded.replay_policy",
+                (profile_id, sub.channel, int(sub.enabled), sub.replay_policy, profile_id),
+            )
+
+    def subscriptions(self, profile_id: int) -> list[Subscription]:
+        rows = self._read(
+            "SELECT channel, enabled, replay_policy FROM subscriptions WHERE profile_id = ? "
+            "ORDER BY position, channel",
+            (profile_id,),
+        )
+        return [Subscription(r[0], bool(r[1]), r[2]) for r in rows]
+
+    def remove_subscription(self, profile_id: int, channel: str, delete_events: bool) -> None:
+        """Forget a channel; its captured events are kept unless ``delete_events``."""
+        with self._transaction() as conn:
+            conn.execute(
+                "DELETE FROM subscriptions WHERE profile_id = ? AND channel = ?",
+                (profile_id, channel),
+            )
+            conn.execute(
+                "DELETE FROM replay_state WHERE profile_id = ? AND channel = ?",
+                (profile_id, channel),
+            )
+            if delete_events:
+                conn.execute(
+                    "DELETE FROM events WHERE profile_id = ? AND channel = ?", (profile_id, channel)
+                )
+        self._forget_anchors()
+
+    def replay_states(self, profile_id: int) -> dict[str, ReplayState]:
+        rows = self._read(
+            "SELECT channel, replay_id, created_at, live_since FROM replay_state "
+            "WHERE profile_id = ?",
+            (profile_id,),
+        )
+        return {r[0]: ReplayState(*r) for r in rows}
+
+    def mark_live_since(self, profile_id: int, channel: str, since_ms: int) -> None:
+        """A channel went live with NEW_EVENTS: remember when, until its first event."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO replay_state (profile_id, channel, live_since, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE SET "
+                "live_since = excluded.live_since, updated_at = excluded.updated_at "
+                "WHERE replay_state.replay_id IS NULL AND replay_state.live_since IS NULL",
+                (profile_id, channel, since_ms, now_ms()),
+            )
+
+    def reset_replay(self, profile_id: int, channel: str) -> None:
+        """Forget where a channel was (the next subscribe uses its policy)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "DELETE FROM replay_state WHERE profile_id = ? AND channel = ?",
+                (profile_id, channel),
+            )
+
+    # --- ingest ----------------------------------------------------------------------------
+
+    def ingest(self, profile_id: int, events: Sequence[StreamEvent]) -> IngestResult:
+        """Store events and each channel's newest replay id in ONE transaction.
+
+        Re-deliveries (same channel and replay id, or same EventUuid) are dropped by the
+        unique indexes. A crash before the commit loses both the events and their replay
+        ids, so the next run asks the server for them again: nothing is lost.
+        """
+        records = [event_record(profile_id, ev) for ev in events]
+        return self.ingest_records(records)
+
+    def ingest_records(self, records: Sequence[tuple[Any, ...]]) -> IngestResult:
+        """``ingest`` for rows already built with ``event_record``."""
+        newest: dict[tuple[int, str], tuple[int, int]] = {}
+        for r in records:
+            if r[3] is not None:
+                newest[(r[0], r[1])] = (r[3], r[5])
+        now = now_ms()
+        with self._transaction() as conn:
+            before = conn.total_changes
+            conn.executemany(_INSERT, records)
+            stored = conn.total_changes - before
+            conn.executemany(
+                "INSERT INTO replay_state (profile_id, channel, replay_id, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE "
+                "SET replay_id = excluded.replay_id, created_at = excluded.created_at, "
+                "live_since = NULL, updated_at = excluded.updated_at",
+                [(pid, ch, rid, created, now) for (pid, ch), (rid, created) in newest.items()],
+            )
+        return IngestResult(stored, len(records) - stored)
+
+    def record_gap(self, profile_id: int, gap: Gap) -> Gap:
+        """Record a gap, and a marked row (kind ``gap``) in the events at the same moment,
+        so that the table and exports show where events may be missing."""
+        message = {
+            "channel": gap.channel,
+            "gap": {
+                "storedReplayId": gap.stored_replay_id,
+                "action": gap.action,
+                "serverText": gap.server_text,
+            },
+        }
+        with self._transaction() as conn:
+            conn.execute(
+                _INSERT,
+                (
+                    profile_id,
+                    gap.channel,
+                    GAP_KIND,
+                    None,
+                    None,
+                    gap.at,
+                    gap.at,
+                    "GAP",
+                    gap_summary(message["gap"]),
+                    orjson.dumps(message).decode(),
+                ),
+            )
+            cur = conn.execute(
+                "INSERT INTO gaps (profile_id, channel, at, stored_replay_id, action, server_text) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    profile_id,
+                    gap.channel,
+                    gap.at,
+                    gap.stored_replay_id,
+                    gap.action,
+                    gap.server_text,
+                ),
+            )
+        return replace(gap, id=cur.lastrowid)
+
+    def gaps(self, profile_id: int) -> list[Gap]:
+        rows = self._read(
+            "SELECT channel, at, stored_replay_id, action, server_text, id FROM gaps "
+            "WHERE profile_id = ? ORDER BY id",
+            (profile_id,),
+        )
+        return [Gap(*r) for r in rows]
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def _where(self, query: EventQuery) -> Compiled:
+        out = Compiled()
+        bounds = (
+            ("e.profile_id = ?", query.profile_id),
+            ("e.created_at >= ?", query.since_ms),
+            ("e.created_at < ?", query.until_ms),
+            ("e.id > ?", query.after_id),
+            ("e.id <= ?", query.upto_id),
+        )
+        for sql, value in bounds:
+            if value is not None:
+                out.sql.append(sql)
+                out.params.append(value)
+        for column, values in (("e.channel", query.channels), ("e.kind", query.kinds)):
+            if values:
+                out.sql.append(f"{column} IN ({', '.join('?' * len(values))})")
+                out.params += sorted(values)
+        if query.ids is not None:
+            out.sql.append("e.id IN (SELECT value FROM json_each(?))")
+            out.params.append(orjson.dumps(list(query.ids)).decode())
+        if query.text.strip():
+            compile_filter(parse(query.text), out)
+        return out
+
+    @staticmethod
+    def _clause(where: Compiled) -> str:
+        return f" WHERE {' AND '.join(where.sql)}" if where.sql else ""
+
+    def count(self, query: EventQuery) -> int:
+        """How many events match (raises FilterError for a bad filter)."""
+        where = self._where(query)
+        return int(
+            self._read(f"SELECT count(*) FROM events e{self._clause(where)}", where.params)[0][0]
+        )
+
+    def fetch(
+        self,
+        query: EventQuery,
+        offset: int = 0,
+        limit: int = 100,
+        sort: str = "id",
+        descending: bool = False,
+        with_raw: bool = False,
+    ) -> list[EventRow]:
+        """A window of matching events in the given order (ties by storage order)."""
+        column = SORT_COLUMNS[sort]
+        direction = "DESC" if descending else "ASC"
+        where = self._where(query)
+        if sort == "id" and not descending and offset >= ANCHOR_EVERY:
+            start_id, offset = self._anchor(where, offset)
+            where = Compiled([*where.sql, "e.id >= ?"], [*where.params, start_id])
+        columns = _ROW_COLUMNS + (", e.raw" if with_raw else "")
+        # Find the window's ids first (an index-only scan where possible), then the rows.
+        sql = (
+            f"SELECT {columns} FROM events e WHERE e.id IN (SELECT e.id FROM events e"
+            f"{self._clause(where)} ORDER BY {column} {direction}, e.id {direction} "
+            f"LIMIT ? OFFSET ?) ORDER BY {column} {direction}, e.id {direction}"
+        )
+        rows = self._read(sql, [*where.params, limit, offset])
+        return [EventRow(*r) for r in rows]
+
+    def count_and_fetch(
+        self, query: EventQuery, limit: int = 100, sort: str = "id", descending: bool = False
+    ) -> tuple[int, list[EventRow]]:
+        """How many events match, and the first window: the two scans run in parallel on
+        two connections (a new text filter needs a full scan for its count)."""
+        self._where(query)  # a bad filter raises here, on the caller's thread
+        count = self._pool.submit(self.count, query)
+        rows = self._pool.submit(self.fetch, query, 0, limit, sort, descending)
+        return count.result(), rows.result()
+
+    def _anchor(self, where: Compiled, offset: int) -> tuple[int, int]:
+        """The id at the nearest remembered offset at or before ``offset``, and how many
+        rows remain to skip from it. Remembering every ANCHOR_EVERY-th id of a query (found
+        with one index scan, extended as rows arrive) turns "row 900,000" into a seek plus
+        a short skip. New rows only append to the ascending order; deletes forget all."""
+        key = (tuple(where.sql), tuple(where.params))
+        with self._anchor_lock:
+            anchors = self._anchors.pop(key, None) or []
+            self._anchors[key] = anchors  # most recently used last
+            while len(self._anchors) > MAX_ANCHORED_QUERIES:
+                self._anchors.pop(next(iter(self._anchors)))
+            wanted = offset // ANCHOR_EVERY
+            if wanted >= len(anchors):
+                extra = Compiled(list(where.sql), list(where.params))
+                if anchors:
+                    extra.sql.append("e.id >= ?")
+                    extra.params.append(anchors[-1])
+                cursor = self._reader_conn().execute(
+                    f"SELECT e.id FROM events e{self._clause(extra)} ORDER BY e.id", extra.params
+                )
+                skip_first = bool(anchors)  # the scan starts at the last anchor itself
+                for position, (row_id,) in enumerate(cursor):
+                    if position % ANCHOR_EVERY == 0 and not (skip_first and position == 0):
+                        anchors.append(row_id)
+                        if len(anchors) > wanted:
+                            break
+                cursor.close()
+            if not anchors:
+                return 0, offset
+            index = min(wanted, len(anchors) - 1)
+            return anchors[index], offset - index * ANCHOR_EVERY
+
+    def _forget_anchors(self) -> None:
+        with self._anchor_lock:
+            self._anchors.clear()
+
+    def event(self, event_id: int) -> EventRow | None:
+        rows = self._read(f"SELECT {_ROW_COLUMNS}, e.raw FROM events e WHERE e.id = ?", (event_id,))
+        return EventRow(*rows[0]) if rows else None
+
+    def iter_values(self, query: EventQuery, expression: str, batch: int = 4000) -> Iterator[str]:
+        """One text value per matching event, in storage order, in constant memory.
+
+        ``expression`` is a constant SQL expression over the table alias ``e`` written in
+        this package (the export record), never text from a user.
+        """
+        where = self._where(query)
+        conn = self._connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            cursor = conn.execute(
+                f"SELECT {expression} FROM events e{self._clause(where)} ORDER BY e.id",
+                where.params,
+            )
+            while chunk := cursor.fetchmany(batch):
+                for (value,) in chunk:
+                    yield value
+        finally:
+            conn.close()
+
+    def channel_counts(self, profile_id: int) -> dict[str, int]:
+        rows = self._read(
+            "SELECT channel, count(*) FROM events WHERE profile_id = ? GROUP BY channel",
+            (profile_id,),
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def max_event_id(self) -> int:
+        return int(self._read("SELECT coalesce(max(id), 0) FROM events")[0][0])
+
+    # --- retention -------------------------------------------------------------------------
+
+    def apply_retention(self, profile: Profile) -> int:
+        """Delete events beyond the profile's limits, in small transactions so that ingest
+        is never held up for long; returns how many were deleted."""
+        if profile.id is None:
+            return 0
+        deleted = 0
+        if profile.keep_days is not None:
+            cutoff = now_ms() - int(profile.keep_days * 86_400_000)
+            deleted += self._delete_chunks(
+                "SELECT id FROM events WHERE profile_id = ? AND created_at < ? LIMIT ?",
+                (profile.id, cutoff),
+            )
+        if profile.keep_events is not None:
+            rows = self._read(
+                "SELECT id FROM events WHERE profile_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                (profile.id, max(profile.keep_events, 0)),
+            )
+            if rows:
+                deleted += self._delete_chunks(
+                    "SELECT id FROM events WHERE profile_id = ? AND id <= ? LIMIT ?",
+                    (profile.id, rows[0][0]),
+                )
+        return deleted
+
+    def _delete_chunks(self, select: str, params: tuple[Any, ...]) -> int:
+        total = 0
+        while True:
+            with self._transaction() as conn:
+                cur = conn.execute(
+                    f"DELETE FROM events WHERE id IN ({select})", (*params, RETENTION_CHUNK)
+                )
+                total += cur.rowcount
+            self._forget_anchors()
+            if cur.rowcount < RETENTION_CHUNK:
+                return total
+
+    def import_rows(self, profile: Profile, records: Iterable[tuple[Any, ...]]) -> int:
+        """Create ``profile`` and its events in ONE transaction (all or nothing).
+
+        ``records`` yields ``events`` rows without their profile id; if it raises, nothing
+        is kept.
+        """
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO profiles (name, environment, login_url, auth_kind, username, "
+                "client_id, api_version, source, created_at) "
+                "VALUES (?, ?, '', ?, '', '', '', ?, ?)",
+                (
+                    profile.name,
+                    profile.environment.value,
+                    profile.auth_kind.value,
+                    profile.source,
+                    now_ms(),
+                ),
+            )
+            pid = cur.lastrowid
+            before = conn.total_changes
+            conn.executemany(_INSERT, ((pid, *r) for r in records))
+            return conn.total_changes - before

@@ -1,0 +1,407 @@
+"""The capture pipeline: a streaming client whose every event lands in the store.
+
+``StoreWriter`` buffers events on the event loop and writes them, ~100 ms or one big batch
+at a time, on ONE worker thread; each write puts the events and each channel's newest
+replay id in one transaction. ``Capture`` wires a profile, its secrets, its subscriptions,
+a client and a writer together; the headless command and the desktop app both use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sfmonitor.logs import register_secret
+from sfmonitor.streaming import (
+    AutoReconnectMixin,
+    AutoVersionMixin,
+    BaseSalesforceStreaming,
+    ChannelChange,
+    ChannelStatus,
+    GapNotice,
+    LiveSince,
+    Notice,
+    PasswordSalesforceStreaming,
+    RefreshTokenSalesforceStreaming,
+    ReplayMixin,
+    ReplayType,
+    ReSubscribeMixin,
+    StreamEvent,
+)
+
+from .captures import CaptureStore, IngestResult
+from .credentials import Secrets
+from .models import AuthKind, Gap, Profile, ReplayState, Subscription
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+REPLAY_CHOICES = ("stored", "new", "all")
+YIELD_EVERY = 200  # events handled between two turns given to the event loop
+
+
+class StoreWriteError(RuntimeError):
+    """Events could not be written; capture stops so that the server keeps them for later."""
+
+
+# --- where each channel resumes ----------------------------------------------------------
+
+
+def policy_replay(policy: str) -> int:
+    """A subscription's replay policy (``new``, ``all`` or an id) as a replay value."""
+    if policy == "all":
+        return int(ReplayType.ALL_EVENTS)
+    if policy == "new":
+        return int(ReplayType.NEW_EVENTS)
+    try:
+        return int(policy)
+    except ValueError:
+        raise ValueError(f"replay policy must be new, all or a replay id, not {policy!r}") from None
+
+
+class ReplayBook:
+    """Where each channel resumes when the client has received nothing on it yet.
+
+    The stored replay id wins; then a stored live-since marker (the channel was live from
+    -1 before a crash: resume with -2 and drop older events); then the subscription's
+    policy. ``override`` (``new``, ``all`` or an id) replaces all three for this run.
+    """
+
+    def __init__(
+        self,
+        states: dict[str, ReplayState],
+        policies: dict[str, str],
+        override: str | None = None,
+    ) -> None:
+        self.states = states
+        self.policies = policies
+        self.override = None if override in (None, "stored") else override
+        self.started_new: set[str] = set()
+
+    def resume_point(self, channel: str) -> int | LiveSince:
+        state = self.states.get(channel)
+        if self.override is not None:
+            value: int | LiveSince = policy_replay(self.override)
+        elif state is not None and state.replay_id is not None:
+            value = state.replay_id
+        elif state is not None and state.live_since is not None:
+            value = LiveSince(state.live_since / 1000)
+        else:
+            value = policy_replay(self.policies.get(channel, "new"))
+        if value == ReplayType.NEW_EVENTS:
+            self.started_new.add(channel)
+        return value
+
+
+class _StoreReplay(ReplayMixin):
+    book: ReplayBook
+    pinned_version: str
+
+    async def get_last_replay_id(self, channel: str) -> int | ReplayType | LiveSince:
+        return self.book.resume_point(channel)
+
+    async def _resolve_version(self, instance_url: str) -> str:
+        if self.pinned_version:
+            return self.pinned_version
+        return str(await super()._resolve_version(instance_url))  # type: ignore[misc]
+
+
+class PasswordCaptureClient(
+    _StoreReplay,
+    AutoVersionMixin,
+    AutoReconnectMixin,
+    ReSubscribeMixin,
+    PasswordSalesforceStreaming,
+):
+    """Password flow, resuming from the store."""
+
+
+class RefreshTokenCaptureClient(
+    _StoreReplay,
+    AutoVersionMixin,
+    AutoReconnectMixin,
+    ReSubscribeMixin,
+    RefreshTokenSalesforceStreaming,
+):
+    """Refresh-token flow, resuming from the store."""
+
+
+def make_client(
+    profile: Profile, secrets: Secrets, book: ReplayBook, **options: Any
+) -> BaseSalesforceStreaming:
+    """A client for ``profile`` (nothing connects until ``start()``)."""
+    common: dict[str, Any] = {
+        "client_id": profile.client_id,
+        "client_secret": secrets.client_secret,
+        "login_url": profile.login_url,
+        **options,
+    }
+    client: _StoreReplay
+    if profile.auth_kind is AuthKind.REFRESH_TOKEN:
+        client = RefreshTokenCaptureClient(refresh_token=secrets.refresh_token, **common)
+    else:
+        client = PasswordCaptureClient(
+            username=profile.username, password=secrets.password, **common
+        )
+    client.book = book
+    client.pinned_version = profile.api_version
+    assert isinstance(client, BaseSalesforceStreaming)
+    return client
+
+
+# --- the writer ----------------------------------------------------------------------------
+
+
+class StoreWriter:
+    """Batches events into ``CaptureStore.ingest`` on one worker thread, in order."""
+
+    def __init__(
+        self,
+        store: CaptureStore,
+        profile_id: int,
+        interval: float = 0.1,
+        max_batch: int = 5000,
+        max_buffered: int = 100_000,
+        on_written: Callable[[IngestResult, list[StreamEvent]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.profile_id = profile_id
+        self.interval = interval
+        self.max_batch = max_batch
+        self.max_buffered = max_buffered
+        self.on_written = on_written
+        self.stored = 0
+        self.duplicates = 0
+        self._buffer: list[StreamEvent] = []
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="sfmonitor-store")
+        self._has_data = asyncio.Event()
+        self._full = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, on_failed: Callable[[], None] | None = None) -> None:
+        """Start writing; ``on_failed`` is called as soon as a write fails."""
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="store-writer")
+        if on_failed is not None:
+            failed = on_failed
+            self._task.add_done_callback(
+                lambda t: failed() if not t.cancelled() and t.exception() else None
+            )
+
+    def add(self, event: StreamEvent) -> None:
+        self._buffer.append(event)
+        self._has_data.set()
+        if len(self._buffer) >= self.max_batch:
+            self._full.set()
+            if len(self._buffer) >= self.max_buffered:
+                self._room.clear()
+
+    async def wait_room(self) -> None:
+        """Back-pressure: wait while the buffer is over its limit (the disk is slower)."""
+        if not self._room.is_set():
+            await self._room.wait()
+        if self._task is not None and self._task.done():
+            self._task.result()  # re-raise the write error
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run another store write on the writer's thread (ordered with the ingests)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def _run(self) -> None:
+        try:
+            await self._write_loop()
+        finally:
+            self._room.set()  # never leave a producer waiting on a dead writer
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._has_data.wait()
+            if not self._closing and len(self._buffer) < self.max_batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self.interval)
+            batch, self._buffer = self._buffer, []
+            self._has_data.clear()
+            self._full.clear()
+            self._room.set()
+            if batch:
+                try:
+                    result = await self.call(self.store.ingest, self.profile_id, batch)
+                except Exception as exc:
+                    raise StoreWriteError(
+                        f"cannot write to {self.store.path}: {exc}; capture stopped "
+                        "(the server keeps the events: they are fetched again on the next start)"
+                    ) from exc
+                self.stored += result.stored
+                self.duplicates += result.duplicates
+                if self.on_written is not None:
+                    self.on_written(result, batch)
+            if self._closing and not self._buffer:
+                return
+
+    async def close(self) -> None:
+        """Write what is buffered and stop (raises StoreWriteError if writing failed)."""
+        self._closing = True
+        self._has_data.set()
+        try:
+            if self._task is not None:
+                await self._task
+        finally:
+            self._executor.shutdown(wait=True)
+
+
+# --- the capture -------------------------------------------------------------------------
+
+
+@dataclass
+class CaptureStats:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    gaps: int = 0
+
+
+class Capture:
+    """Captures a profile's channels into the store until ``stop()``."""
+
+    retention_every = 60.0  # seconds between two retention passes
+
+    def __init__(
+        self,
+        store: CaptureStore,
+        profile: Profile,
+        secrets: Secrets,
+        subscriptions: list[Subscription],
+        *,
+        replay: str | None = None,
+        on_event: Callable[[StreamEvent], None] | None = None,
+        on_notice: Callable[[Notice], None] | None = None,
+        on_written: Callable[[IngestResult, list[StreamEvent]], None] | None = None,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        if profile.id is None:
+            raise ValueError("save the profile before capturing")
+        self.store = store
+        self.profile = profile
+        self.profile_id = profile.id
+        self.subscriptions = [s for s in subscriptions if s.enabled]
+        # the stored replay state is read when the run starts, on the writer's thread
+        self.book = ReplayBook({}, {s.channel: s.replay_policy for s in self.subscriptions}, replay)
+        self.on_event = on_event
+        self.on_notice = on_notice
+        self.stats = CaptureStats()
+        self.writer = StoreWriter(store, profile.id, on_written=self._written(on_written))
+        register_secret(*secrets.values())  # masked in every log record from now on
+        self.client = make_client(profile, secrets, self.book, **(client_options or {}))
+        self.client.add_listener(self._notice)
+        self._pending: set[asyncio.Task[Any]] = set()
+        # channel -> epoch seconds: while replaying, events created earlier are not kept
+        self.replay_cutoffs: dict[str, float] = {}
+
+    def _written(
+        self, then: Callable[[IngestResult, list[StreamEvent]], None] | None
+    ) -> Callable[[IngestResult, list[StreamEvent]], None]:
+        def written(result: IngestResult, batch: list[StreamEvent]) -> None:
+            self.stats.stored += result.stored
+            self.stats.duplicates += result.duplicates
+            if then is not None:
+                then(result, batch)
+
+        return written
+
+    def _notice(self, notice: Notice) -> None:
+        if isinstance(notice, GapNotice):
+            self.stats.gaps += 1
+            gap = Gap(
+                notice.channel,
+                int(notice.at * 1000),
+                notice.stored_replay_id,
+                notice.action,
+                notice.server_text,
+            )
+            self._spawn(self.writer.call(self.store.record_gap, self.profile_id, gap))
+        elif (
+            isinstance(notice, ChannelChange)
+            and notice.status is ChannelStatus.LIVE
+            and notice.channel in self.book.started_new
+        ):
+            self.book.started_new.discard(notice.channel)
+            self._spawn(
+                self.writer.call(
+                    self.store.mark_live_since,
+                    self.profile_id,
+                    notice.channel,
+                    int(notice.at * 1000),
+                )
+            )
+        if self.on_notice is not None:
+            self.on_notice(notice)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def subscribe(self, channel: str, replay: int | None = None) -> None:
+        await self.client.subscribe(channel, replay)
+
+    async def unsubscribe(self, channel: str) -> None:
+        await self.client.unsubscribe(channel)
+
+    async def run(self) -> None:
+        """Start, subscribe, and store every event until ``stop()``; raises on fatal errors
+        (refused credentials at the first login, the store failing)."""
+        client, writer = self.client, self.writer
+        writer.start(on_failed=lambda: self._spawn(client.ask_stop()))
+        retention: asyncio.Future[None] | None = None
+        try:
+            self.book.states = await writer.call(self.store.replay_states, self.profile_id)
+            await client.start()
+            for sub in self.subscriptions:
+                self._spawn(client.subscribe(sub.channel))
+            if self.profile.keep_events is not None or self.profile.keep_days is not None:
+                retention = asyncio.ensure_future(self._retention())
+            on_event = self.on_event
+            cutoffs = self.replay_cutoffs
+            async for message in client.events():
+                event = StreamEvent.from_message(message)
+                self.stats.received += 1
+                if not self.stats.received % YIELD_EVERY:
+                    # A queue that already holds replies never suspends the iteration: give
+                    # the loop (and the UI sharing it) a turn now and then.
+                    await asyncio.sleep(0)
+                if cutoffs and event.created_at.timestamp() < cutoffs.get(event.channel, 0.0):
+                    continue
+                writer.add(event)
+                if on_event is not None:
+                    on_event(event)
+                await writer.wait_room()
+        finally:
+            if retention is not None:
+                retention.cancel()
+                await asyncio.gather(retention, return_exceptions=True)
+            await client.stop()
+            for task in list(self._pending):
+                try:
+                    await task
+                except Exception as exc:  # a subscribe refused, a marker not written
+                    log.warning("capture: %s", exc)
+            await writer.close()
+
+    async def _retention(self) -> None:
+        """Apply the profile's retention now and then, on the writer's thread (in small
+        transactions, so ingest is held up for milliseconds at most)."""
+        while True:
+            deleted = await self.writer.call(self.store.apply_retention, self.profile)
+            if deleted:
+                log.info("retention: %d old events deleted", deleted)
+            await asyncio.sleep(self.retention_every)
+
+    async def stop(self) -> None:
+        """End ``run()`` promptly; everything received is written before it returns."""
+        await self.client.ask_stop()
