@@ -1,7 +1,7 @@
 """Command-line entry point of sfmonitor.
 
-Until the desktop window exists, ``sfmonitor --demo`` serves the emulator with its demo
-scenario (the same as ``python -m sfmonitor.emulator --scenario demo``).
+``sfmonitor`` opens the window; ``sfmonitor --demo`` opens it on the built-in emulator.
+``sfmonitor profiles ...`` and ``sfmonitor capture ...`` run headless (no Qt is imported).
 """
 
 from __future__ import annotations
@@ -10,18 +10,55 @@ import argparse
 import sys
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sfmonitor", description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sfmonitor", description="Monitor for Salesforce event streams."
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="folder of the capture database (default: $SFMONITOR_DATA_DIR or the user data dir)",
+    )
     parser.add_argument(
         "--demo", action="store_true", help="run against the built-in emulator with demo traffic"
     )
-    args, rest = parser.parse_known_args(argv)
-    if args.demo:
-        from sfmonitor.emulator.__main__ import main as emulator_main
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="detail of the log file (DATA_DIR/logs/sfmonitor.log; secrets are masked)",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the demo, check that events reach the table, exit 0 (or 1)",
+    )
+    parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window")
+    parser.add_argument(
+        "--quit-after-paint",
+        action="store_true",
+        help="print 'first paint' once the window is painted, then quit (startup timing)",
+    )
+    from sfmonitor.cli import add_parsers
 
-        return emulator_main(["--scenario", "demo", *rest])
-    parser.print_help()
-    return 2
+    sub = parser.add_subparsers(dest="command")
+    add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from sfmonitor.logs import setup_logging
+    from sfmonitor.store.paths import data_dir, ensure_private_dir
+
+    setup_logging(ensure_private_dir(data_dir(args.data_dir)), args.log_level)
+    if args.command is not None:
+        from sfmonitor.cli import run
+
+        return run(args)
+    from sfmonitor.ui.launch import run as run_window
+
+    return run_window(args)
 
 
 if __name__ == "__main__":

@@ -1,1 +1,1 @@
-"""Placeholder: filled in by a later issue."""
+"""The desktop window (PySide6 on a qasync loop). Reads from the store, never the wire."""

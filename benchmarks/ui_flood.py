@@ -1,0 +1,306 @@
+"""The real window, offscreen, flooded by a replay, with a 10 ms heartbeat on the Qt thread.
+
+The emulator runs in its own process with N events (default 200,000, ~512 B) retained on a
+platform-event channel; the window opens a profile subscribed to it with "all retained
+events", so the whole backlog arrives as fast as the client can read it. Printed:
+
+  flood     heartbeat gaps (p50/p99/max) during the flood, against the same heartbeat idle
+            (the baseline, same run); time until every event is in the table; events/s
+  filter    with 1,000,000 events captured: a text filter, from change to updated view,
+            against a bare LIKE count over the same rows (the floor of a full scan)
+  memory    peak RSS of a fresh app process showing the 1,000,000 captured events
+  launch    launch to first painted window (sfmonitor --quit-after-paint) against a bare
+            PySide6 window doing the same (medians of 5 alternating rounds)
+
+    python benchmarks/ui_flood.py [--events 200000] [--captured 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import orjson  # noqa: E402
+import qasync  # noqa: E402
+from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from benchmarks.store import events as bulk_events  # noqa: E402
+from sfmonitor.emulator import (  # noqa: E402
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+)
+from sfmonitor.store import (  # noqa: E402
+    CaptureStore,
+    CredentialVault,
+    Environment,
+    Profile,
+    Secrets,
+    Subscription,
+)
+from sfmonitor.ui.launch import tune_gc  # noqa: E402
+from sfmonitor.ui.main_window import MainWindow  # noqa: E402
+
+CHANNEL = "/event/Flood__e"
+BARE_WINDOW = """
+import os, sys
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
+class Probe(QObject):
+    def eventFilter(self, o, e):
+        if e.type() == QEvent.Type.Paint:
+            print("first paint", flush=True); QTimer.singleShot(0, app.quit)
+        return False
+app = QApplication([]); w = QMainWindow(); w.setCentralWidget(QTableView()); w.resize(1280, 800)
+p = Probe(); w.installEventFilter(p); w.show(); app.exec()
+"""
+
+
+MEMORY_CHILD = """
+import asyncio, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from sfmonitor.store import CaptureStore, CredentialVault
+from sfmonitor.ui.main_window import MainWindow
+app = QApplication([])
+
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
+async def main():
+    store = CaptureStore.open(Path(sys.argv[1]))
+    settings = QSettings("/dev/null", QSettings.Format.IniFormat)
+    window = MainWindow(store, CredentialVault(), settings)
+    window.show()
+    await window.open_profile(store.profiles()[0], None)
+    while window.model.rowCount() == 0:
+        await asyncio.sleep(0.05)
+    for text in ("", "globex", ""):
+        window.filter_bar.text.setText(text)
+        window.filter_bar._apply()
+        await asyncio.sleep(1.5)
+        window.table.scrollToBottom()
+        await asyncio.sleep(0.3)
+        await window.model.settle()
+    print(window.model.rowCount(), hwm())
+    await window.shutdown()
+    store.close()
+
+with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as r:
+    r.run(main())
+"""
+
+
+class Heartbeat:
+    """A 10 ms QTimer; the gaps between its ticks show how long the Qt thread was busy."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self.last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self.last)
+        self.last = now
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self.last = time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> list[float]:
+        self.timer.stop()
+        return sorted(self.gaps)
+
+
+def figures(gaps: list[float]) -> tuple[float, float, float]:
+    p = lambda q: gaps[min(len(gaps) - 1, int(q * len(gaps)))] * 1000  # noqa: E731
+    return p(0.5), p(0.99), gaps[-1] * 1000
+
+
+def start_emulator() -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sfmonitor.emulator", "--max-batch", "1000"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().split()[-1]
+
+
+def post(url: str, body: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(url, data=orjson.dumps(body), method="POST")
+    with urllib.request.urlopen(request, timeout=600) as reply:
+        return orjson.loads(reply.read())  # type: ignore[no-any-return]
+
+
+def launch_time(command: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("first paint"):
+            break
+    elapsed = time.perf_counter() - t
+    proc.wait(30)
+    return elapsed
+
+
+async def run(args: argparse.Namespace, app: QApplication) -> None:
+    work = Path(tempfile.mkdtemp(prefix="sfmonitor-uiflood-"))
+    emulator, url = start_emulator()
+    try:
+        post(f"{url}/__emulator/generate", {"channel": CHANNEL, "count": args.events})
+        store = CaptureStore.open(work / "data")
+        settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(store, CredentialVault(), settings)
+        window.show()
+        tune_gc()  # as the app does after start-up
+        heartbeat = Heartbeat()
+        heartbeat.start()
+        await asyncio.sleep(2.0)
+        idle = figures(heartbeat.stop())
+
+        profile = store.save_profile(
+            Profile(
+                "Flood",
+                Environment.CUSTOM,
+                url,
+                username=DEFAULT_USERNAME,
+                client_id=DEFAULT_CLIENT_ID,
+            )
+        )
+        assert profile.id is not None
+        store.set_subscription(profile.id, Subscription(CHANNEL, replay_policy="all"))
+        secrets = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
+        heartbeat.start()
+        started = time.perf_counter()
+        await window.open_profile(profile, secrets)
+        while window.model.rowCount() < args.events:
+            await asyncio.sleep(0.01)
+        seconds = time.perf_counter() - started
+        flood = figures(heartbeat.stop())
+        print(
+            f"flood: {args.events:,} events in the table after {seconds:.1f} s "
+            f"({args.events / seconds:,.0f} events/s); heartbeat gaps p50 {flood[0]:.0f} ms, "
+            f"p99 {flood[1]:.0f} ms (target < 50), max {flood[2]:.0f} ms (target < 250); "
+            f"idle baseline p99 {idle[1]:.0f} ms, max {idle[2]:.0f} ms; "
+            f"p99 ratio {flood[1] / idle[1]:.2f}"
+        )
+        await window.controller.disconnect_profile()
+
+        # fill the capture to N events (off the Qt thread, as the pipeline would)
+        more = args.captured - args.events
+
+        def fill() -> None:
+            for start in range(0, more, 5000):
+                store.ingest(profile.id or 0, bulk_events(start, min(5000, more - start)))
+
+        filler = threading.Thread(target=fill)
+        filler.start()
+        while filler.is_alive():
+            await asyncio.sleep(0.1)
+        window.model.refresh()
+        while window.model.rowCount() < args.captured:
+            await asyncio.sleep(0.05)
+        times = []
+        for term in ("acme corp 12345", "vandelay", "acme corp 54321", "globex"):
+            done = asyncio.get_running_loop().create_future()
+            window.model.count_changed.connect(lambda n, f=done: f.done() or f.set_result(n))
+            t = time.perf_counter()
+            window.filter_bar.text.setText(term)
+            window.filter_bar._apply()  # skip the typing debounce: time the query itself
+            await done
+            times.append(time.perf_counter() - t)
+        bare = []
+        for term in ("acme corp 12345", "vandelay"):
+            t = time.perf_counter()
+            store._read(
+                "SELECT count(*) FROM events WHERE summary LIKE ? OR raw LIKE ?",
+                (f"%{term}%", f"%{term}%"),
+            )
+            bare.append(time.perf_counter() - t)
+        med, floor = statistics.median(times), statistics.median(bare)
+        print(
+            f"filter over {window.model.store.count(window.model.query.__class__(profile.id)):,} "
+            f"captured: view updated in {med * 1000:.0f} ms median (target < 200); floor (bare "
+            f"LIKE count) {floor * 1000:.0f} ms; ratio {med / floor:.2f}"
+        )
+        await window.shutdown()
+        store.close()
+        child = subprocess.run(
+            [sys.executable, "-c", MEMORY_CHILD, str(work / "data"), str(ROOT)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+        ).stdout.split()
+        print(
+            f"memory: the app showing {int(child[0]):,} captured events (scrolled to the end, "
+            f"filtered, unfiltered): peak RSS {float(child[1]):.0f} MB (target < 400 MB)"
+        )
+    finally:
+        emulator.terminate()
+        emulator.wait(10)
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    ours, bare_times = [], []
+    for _ in range(5):
+        ours.append(
+            launch_time(
+                [
+                    sys.executable,
+                    "-m",
+                    "sfmonitor",
+                    "--data-dir",
+                    str(work / "launch"),
+                    "--quit-after-paint",
+                ],
+                env,
+            )
+        )
+        bare_times.append(launch_time([sys.executable, "-c", BARE_WINDOW], env))
+    a, b = statistics.median(ours), statistics.median(bare_times)
+    print(
+        f"launch: first painted window after {a:.2f} s from source (target < 1.5 s); "
+        f"bare PySide6 window {b:.2f} s; ratio {a / b:.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--captured", type=int, default=1_000_000)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        runner.run(run(args, app))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Start the window on a qasync loop: Qt's event loop and asyncio as one."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtGui import QFontInfo
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from sfmonitor.store import CaptureStore, CredentialVault, StoreLockedError, data_dir
+
+from .main_window import MainWindow
+from .worker import Worker
+
+SELF_TEST_TIMEOUT = 60.0
+
+
+def tune_gc() -> None:
+    """Keep garbage collection from stalling the window during a flood.
+
+    A flood allocates millions of short-lived objects, so full collections run often, and
+    each one walks every object the app holds (Qt wrappers, modules...): tens of ms with
+    the window frozen. Freezing what exists after start-up takes those out of every walk,
+    and a larger first threshold makes young collections rarer. Events hold no cycles, so
+    reference counting still frees them at once.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 50)
+
+
+def settings() -> QSettings:
+    """Window preferences only (last profile, auto-connect); never a secret."""
+    return QSettings("sfmonitor", "sfmonitor")
+
+
+def open_store(folder: Path) -> CaptureStore | None:
+    try:
+        return CaptureStore.open(folder)
+    except StoreLockedError as exc:
+        answer = QMessageBox.question(
+            None,
+            "sfmonitor is already running",
+            f"{exc}\n\nOpen this data folder read-only?",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            return CaptureStore.open(folder, read_only=True)
+        return None
+
+
+async def self_test(window: MainWindow, screenshot: str | None) -> int:
+    """Pass once events of every demo channel are in the table (and fonts render)."""
+    from sfmonitor.emulator.scenarios import DEMO_CHANNELS
+
+    deadline = time.monotonic() + SELF_TEST_TIMEOUT
+    profile_id = window.profile.id if window.profile is not None else None
+    counts: dict[str, int] = {}
+    while True:
+        if profile_id is not None:
+            counts = await window.worker.run(window.store.channel_counts, profile_id)
+        missing = [ch for ch in DEMO_CHANNELS if not counts.get(ch)]
+        shown = window.model.rowCount()
+        if not missing and shown >= sum(counts.values()):
+            break
+        if time.monotonic() > deadline:
+            reason = f"no events from {', '.join(missing)}" if missing else "table behind"
+            print(f"self-test failed: {reason} after {SELF_TEST_TIMEOUT:.0f} s", flush=True)
+            return 1
+        await asyncio.sleep(0.1)
+    await window.model.settle()
+    await asyncio.sleep(0.3)  # let the view paint the rows
+    if screenshot:
+        window.grab().save(screenshot)
+    if not QFontInfo(QApplication.font()).family():
+        print("self-test failed: no font found (install fontconfig and a font)", flush=True)
+        return 1
+    print(f"self-test ok: {window.model.rowCount()} events", flush=True)
+    return 0
+
+
+class FirstPaint(QObject):
+    """Prints when the window is first painted (``--quit-after-paint``, for startup figures)."""
+
+    def __init__(self, on_paint: Callable[[], None]) -> None:
+        super().__init__()
+        self.on_paint: Callable[[], None] | None = on_paint
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self.on_paint is not None:
+            callback, self.on_paint = self.on_paint, None
+            callback()
+        return False
+
+
+async def amain(app: QApplication, args: argparse.Namespace) -> int:
+    store = open_store(data_dir(args.data_dir))
+    if store is None:
+        return 5
+    worker = Worker()
+    window = MainWindow(store, CredentialVault(), settings(), worker)
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def last_window_closed() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    app.lastWindowClosed.connect(last_window_closed)
+    if args.quit_after_paint:
+
+        def painted() -> None:
+            print("first paint", flush=True)
+            QTimer.singleShot(0, window.close)
+
+        probe = FirstPaint(painted)
+        window.installEventFilter(probe)
+    window.show()
+    tune_gc()
+    try:
+        await window.refresh_profiles_menu()
+        if args.demo or args.self_test:
+            await window.start_demo()
+        else:
+            last = window.settings.value("last_profile", "")
+            auto = window.settings.value("auto_connect", False, type=bool)
+            profile = await window.worker.run(store.profile, str(last)) if last else None
+            if profile is not None and auto:
+                await window.open_saved(profile)
+            elif profile is not None:
+                await window.open_profile(profile, None)
+        if args.self_test:
+            code = await self_test(window, args.screenshot)
+            window.close()
+            await closed
+            return code
+        if args.screenshot:
+            await asyncio.sleep(2.0)
+            window.grab().save(args.screenshot)
+        await closed
+        return 0
+    finally:
+        worker.shutdown()
+        store.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("sfmonitor")
+    app.setOrganizationName("sfmonitor")
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(amain(app, args))

@@ -1,0 +1,106 @@
+"""The channel sidebar: status and event count per channel; selection filters the table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QMenu, QVBoxLayout, QWidget
+
+STATUS_COLORS = {
+    "subscribing": "#b07d00",
+    "live": "#1a7f37",
+    "error": "#cf222e",
+    "unsubscribed": "#6e7781",
+    "paused": "#6e7781",
+    "offline": "#6e7781",
+}
+CHANNEL_ROLE = Qt.ItemDataRole.UserRole
+
+
+class ChannelSidebar(QWidget):
+    """A list of channels. Signals ask the window to act; the sidebar changes no state."""
+
+    selection_changed = Signal(list)  # the selected channels ([] = all)
+    remove_requested = Signal(str)
+    replay_requested = Signal(list)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = QLabel("Channels")
+        self.list = QListWidget()
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._menu)
+        self.list.itemSelectionChanged.connect(lambda: self.selection_changed.emit(self.selected()))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.list)
+        self._status: dict[str, tuple[str, str]] = {}
+        self._counts: dict[str, int] = {}
+        remove = QAction("Remove channel", self.list)
+        remove.setShortcut(QKeySequence.StandardKey.Delete)
+        remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        remove.triggered.connect(self._remove_selected)
+        self.list.addAction(remove)
+
+    def channels(self) -> list[str]:
+        return [self.list.item(i).data(CHANNEL_ROLE) for i in range(self.list.count())]
+
+    def selected(self) -> list[str]:
+        return [item.data(CHANNEL_ROLE) for item in self.list.selectedItems()]
+
+    def set_channels(self, channels: list[str]) -> None:
+        self.list.clear()
+        self._status = {ch: self._status.get(ch, ("offline", "")) for ch in channels}
+        for channel in channels:
+            item = QListWidgetItem()
+            item.setData(CHANNEL_ROLE, channel)
+            self.list.addItem(item)
+            self._paint(item)
+
+    def add_channel(self, channel: str) -> None:
+        if channel not in self.channels():
+            self.set_channels([*self.channels(), channel])
+
+    def set_status(self, channel: str, status: str, error: str = "") -> None:
+        self._status[channel] = (status, error)
+        self._repaint(channel)
+
+    def set_all_status(self, status: str) -> None:
+        for channel in self.channels():
+            self._status[channel] = (status, "")
+            self._repaint(channel)
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+        for channel in self.channels():
+            self._repaint(channel)
+
+    def _repaint(self, channel: str) -> None:
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(CHANNEL_ROLE) == channel:
+                self._paint(item)
+
+    def _paint(self, item: QListWidgetItem) -> None:
+        channel = item.data(CHANNEL_ROLE)
+        status, error = self._status.get(channel, ("offline", ""))
+        count = self._counts.get(channel, 0)
+        item.setText(f"{channel}\n  {status} · {count:,} events")
+        item.setForeground(QColor(STATUS_COLORS.get(status, "#24292f")))
+        item.setToolTip(f"{channel}: {status}" + (f"\n{error}" if error else ""))
+
+    def _remove_selected(self) -> None:
+        for channel in self.selected():
+            self.remove_requested.emit(channel)
+
+    def _menu(self, position: QPoint) -> None:
+        channels = self.selected()
+        if not channels:
+            return
+        menu = QMenu(self)
+        menu.addAction("Replay last 24 hours", lambda: self.replay_requested.emit(channels))
+        menu.addSeparator()
+        menu.addAction("Remove channel", self._remove_selected)
+        menu.exec(self.list.viewport().mapToGlobal(position))

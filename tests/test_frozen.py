@@ -1,0 +1,212 @@
+"""The packaged app (PyInstaller, sfmonitor.spec), built once: the demo self-test offscreen
+and on a real X server, headless capture, and the keyring through a real Secret Service.
+
+Run with ``pytest -m frozen`` (``.ci/run`` does; the default run skips these).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sfmonitor.emulator import DEFAULT_CLIENT_ID, DEFAULT_USERNAME
+from sfmonitor.store import CaptureStore, EventQuery
+from tests.emulator_thread import emulator_thread
+
+pytestmark = [pytest.mark.frozen, pytest.mark.timeout(600)]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def frozen_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    if shutil.which("pyinstaller", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("PyInstaller is not installed (pip install -e '.[package]')")
+    work = tmp_path_factory.mktemp("pyinstaller")
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pyinstaller"),
+            "--noconfirm",
+            "--clean",
+            "--distpath",
+            str(work / "dist"),
+            "--workpath",
+            str(work / "build"),
+            str(ROOT / "sfmonitor.spec"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    app = work / "dist" / "sfmonitor" / "sfmonitor"
+    assert app.exists()
+    yield app
+
+
+def env(**extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    return {**base, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", **extra}
+
+
+def test_frozen_demo_self_test_offscreen(frozen_app: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "frozen.png"
+    out = subprocess.run(
+        [
+            str(frozen_app),
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--demo",
+            "--self-test",
+            "--screenshot",
+            str(shot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env(QT_QPA_PLATFORM="offscreen"),
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith("self-test ok: ")
+    assert shot.stat().st_size > 10_000
+
+
+def test_frozen_demo_self_test_on_xvfb(frozen_app: Path, tmp_path: Path) -> None:
+    if not shutil.which("xvfb-run"):
+        pytest.skip("needs xvfb-run (apt-get install xvfb xauth)")
+    out = subprocess.run(
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1280x800x24",
+            str(frozen_app),
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--demo",
+            "--self-test",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env(QT_QPA_PLATFORM="xcb"),
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "self-test ok: " in out.stdout
+
+
+def test_frozen_headless_capture_demo(frozen_app: Path, tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [str(frozen_app), "--data-dir", str(tmp_path / "d"), "capture", "--demo", "--ndjson", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env(),
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(5)]
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert all(line.startswith(b'{"channel":') for line in lines)
+    with CaptureStore.open(tmp_path / "d", read_only=True) as store:
+        assert store.count(EventQuery()) >= 5
+
+
+def test_frozen_app_keeps_secrets_in_the_secret_service(
+    frozen_app: Path, tmp_path: Path, secret_service_env: dict[str, str]
+) -> None:
+    folder = str(tmp_path / "d")
+    run_env = {
+        **env(),
+        **{
+            k: secret_service_env[k]
+            for k in ("DBUS_SESSION_BUS_ADDRESS", "XDG_DATA_HOME", "XDG_RUNTIME_DIR")
+        },
+    }
+    run_env.pop("PYTHON_KEYRING_BACKEND")  # let the frozen app find the Secret Service itself
+    with emulator_thread(connect_timeout=1.0) as emu:
+        emu.call(lambda: [emu.emulator.org.publish_any("/u/news", f"m{i}") for i in range(3)])
+        add = subprocess.run(
+            [
+                str(frozen_app),
+                "--data-dir",
+                folder,
+                "profiles",
+                "add",
+                "Emu",
+                "--login-url",
+                emu.url,
+                "--username",
+                DEFAULT_USERNAME,
+                "--client-id",
+                DEFAULT_CLIENT_ID,
+                "--channel",
+                "/u/news",
+                "--secrets-stdin",
+            ],
+            input="demo-password\nsfmonitor-demo-client-secret\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=run_env,
+        )
+        assert add.returncode == 0, add.stderr
+        # the secret is in the Secret Service, readable by another program of the session
+        reader = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import keyring; print(keyring.get_keyring()); "
+                "print(keyring.get_password('sfmonitor', 'profile:Emu'))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=run_env,
+        )
+        assert "SecretService" in reader.stdout and "sfmonitor-demo-client-secret" in reader.stdout
+        # and the frozen app reads it back to log in
+        proc = subprocess.Popen(
+            [
+                str(frozen_app),
+                "--data-dir",
+                folder,
+                "capture",
+                "--profile",
+                "Emu",
+                "--replay",
+                "all",
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=run_env,
+        )
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                if "subscribed to /u/news" in line or "login refused" in line:
+                    break
+            deadline = time.monotonic() + 30
+            while stored(tmp_path / "d") < 3 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+        finally:
+            proc.kill()
+        assert proc.returncode == 0
+    assert stored(tmp_path / "d") == 3
+
+
+def stored(folder: Path) -> int:
+    with CaptureStore.open(folder, read_only=True) as store:
+        return store.count(EventQuery())

@@ -1,0 +1,231 @@
+"""The window against the in-process emulator: live events, filters, pause, detail, replay,
+export and import, gaps and errors shown to the user."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+import pytest_asyncio
+from PySide6.QtWidgets import QMessageBox
+
+from sfmonitor.emulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    Emulator,
+    EmulatorConfig,
+)
+from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile, Secrets, Subscription
+from sfmonitor.ui.export_flow import SCOPES
+from sfmonitor.ui.main_window import MainWindow
+from tests.ui.conftest import wait_until
+
+pytestmark = pytest.mark.asyncio
+SECRETS = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
+
+
+async def test_first_run_offers_connect_and_demo(window: MainWindow) -> None:
+    assert window.stack.currentWidget() is window.welcome
+    assert window.welcome.connect_button.text() == "Connect to an org…"
+    assert window.welcome.demo_button.text() == "Try the demo"
+
+
+async def test_demo_shows_live_events_and_channel_status(
+    window: MainWindow, store: CaptureStore
+) -> None:
+    window.welcome.demo_button.click()
+    await wait_until(lambda: window.model.rowCount() >= 5, timeout=20)
+    assert window.stack.currentIndex() == 1
+    assert window.state_label.text() == "Live"
+    assert len(window.sidebar.channels()) == 6
+    assert "live" in window.sidebar.list.item(0).text()
+    await window.model.settle()
+    first = window.model.index(0, 1).data()
+    assert first.startswith("/")  # a channel name, not the loading placeholder
+    # every row shown is a stored row, in storage order
+    stored = store.fetch(EventQuery(window.profile.id), limit=5)  # type: ignore[union-attr]
+    assert [window.model.index(i, 3).data() for i in range(5)] == [str(r.replay_id) for r in stored]
+
+
+async def test_filter_kind_channels_and_inline_errors(window: MainWindow) -> None:
+    await window.start_demo()
+    await wait_until(lambda: window.model.rowCount() >= 12, timeout=30)
+    window.sidebar.list.setCurrentRow(2)  # /data/ChangeEvents
+    await wait_until(
+        lambda: (
+            window.model.rowCount() > 0
+            and window.model.query.channels == frozenset({"/data/ChangeEvents"})
+        )
+    )
+    await window.model.settle()
+    channels = {window.model.index(i, 1).data() for i in range(window.model.rowCount())}
+    assert channels == {"/data/ChangeEvents"}
+
+    window.filter_bar.text.setText("Amount >")
+    await wait_until(lambda: window.filter_bar.error.isVisible())
+    assert "a value is missing" in window.filter_bar.error.text()
+    window.filter_bar.text.setText("ChangeEventHeader.changeType = UPDATE")
+    await wait_until(lambda: not window.filter_bar.error.isVisible())
+    await wait_until(lambda: "changeType" in window.model.query.text)
+    await window.model.settle()
+    changes = {window.model.index(i, 4).data() for i in range(window.model.rowCount())}
+    assert changes <= {"UPDATE"}
+
+
+async def test_pause_view_counts_new_rows_and_resumes(window: MainWindow) -> None:
+    await window.start_demo()
+    await wait_until(lambda: window.model.rowCount() >= 3, timeout=20)
+    window.pause_action.setChecked(True)
+    shown = window.model.rowCount()
+    await wait_until(lambda: window.badge.isVisible(), timeout=20)
+    assert window.badge.text().endswith("new — show")
+    assert window.model.rowCount() > shown  # capture and the model go on
+    window.badge.click()
+    assert not window.pause_action.isChecked()
+    await wait_until(lambda: not window.badge.isVisible())
+
+
+async def test_detail_pane_shows_the_event_as_plain_json(
+    window: MainWindow, store: CaptureStore
+) -> None:
+    await window.start_demo()
+    await wait_until(lambda: "live" in window.sidebar.list.item(4).text(), timeout=20)
+    emulator = window.demo.emulator
+    payload = "<img src=x onerror=alert(1)> <b>bold</b>"
+    emulator.org.publish_any("/u/notifications", payload)
+    query = EventQuery(window.profile.id, channels=frozenset({"/u/notifications"}))  # type: ignore[union-attr]
+    await wait_until(lambda: store.count(query) >= 1, timeout=20)
+    window.filter_bar.text.setText('"onerror=alert"')
+    await wait_until(lambda: window.model.rowCount() == 1 and window.model.row_at(0) is not None)
+    assert window.model.index(0, 5).data() == payload  # shown literally in the table
+    window.table.selectRow(0)
+    await wait_until(lambda: payload in window.detail.text.toPlainText())
+    assert window.detail.copy.isEnabled()
+
+
+async def test_replay_last_24_hours_adds_no_duplicates(
+    window: MainWindow, store: CaptureStore
+) -> None:
+    await window.start_demo()
+    await wait_until(lambda: window.model.rowCount() >= 10, timeout=30)
+    pid = window.profile.id  # type: ignore[union-attr]
+    await window.replay(window.sidebar.channels())
+    await asyncio.sleep(1.0)
+    rows = store.fetch(EventQuery(pid), limit=100_000)
+    keys = [(r.channel, r.replay_id) for r in rows]
+    assert len(keys) == len(set(keys))
+    assert window.controller.received > len(rows)  # the replay really re-delivered events
+
+
+async def test_export_and_import_from_the_window(window: MainWindow, tmp_path: Path) -> None:
+    await window.start_demo()
+    await wait_until(lambda: window.model.rowCount() >= 5, timeout=20)
+    target = tmp_path / "all.ndjson"
+    count = await window.export(SCOPES[1], target)
+    assert count is not None and count >= 5
+    records = [orjson.loads(line) for line in target.read_bytes().splitlines()]
+    assert len(records) == count
+    profile = await window.import_capture(target)
+    assert profile is not None and profile.read_only
+    assert window.profile == profile and not window.controller.connected
+    await wait_until(lambda: window.model.rowCount() == count)
+    assert not window.add_channel_action.isEnabled()
+
+
+async def test_a_refused_login_is_shown_verbatim(window: MainWindow) -> None:
+    await window.start_demo()
+    await window.controller.disconnect_profile()
+    assert window.demo is not None
+    await window.open_profile(window.demo.profile, Secrets(password="wrong", client_secret="x"))
+    await wait_until(lambda: "Failed" in window.state_label.text(), timeout=20)
+    assert "invalid_client" in window.error_label.toolTip() or "invalid_grant" in (
+        window.error_label.toolTip()
+    )
+    assert "wrong" not in window.error_label.toolTip()
+
+
+@pytest_asyncio.fixture
+async def emulated(window: MainWindow, store: CaptureStore) -> AsyncIterator[Emulator]:
+    """The window connected to a plain emulated org with one channel, /u/news."""
+    async with Emulator(EmulatorConfig(connect_timeout=2.0)) as emulator:
+        profile = store.save_profile(
+            Profile(
+                "Org",
+                Environment.SANDBOX,
+                emulator.url,
+                username=DEFAULT_USERNAME,
+                client_id=DEFAULT_CLIENT_ID,
+            )
+        )
+        assert profile.id is not None
+        store.set_subscription(profile.id, Subscription("/u/news"))
+        store.set_subscription(profile.id, Subscription("/u/other"))
+        emulator.org.clock.offset = -600.0  # ten minutes before the app started
+        for i in range(5):  # not wanted until a replay
+            emulator.org.publish_any("/u/news", f"old {i}")
+        emulator.org.clock.offset = 0.0
+        await window.open_profile(profile, SECRETS)
+        await wait_until(
+            lambda: all("live" in window.sidebar.list.item(i).text() for i in range(2))
+        )
+        yield emulator
+        await window.controller.disconnect_profile()
+
+
+async def test_replay_brings_events_from_before_the_start_once(
+    window: MainWindow, emulated: Emulator, store: CaptureStore
+) -> None:
+    emulated.org.publish_any("/u/news", "new 0")
+    await wait_until(lambda: window.model.rowCount() == 1)
+    window.sidebar.list.setCurrentRow(0)
+    window.replay_action.trigger()
+    await wait_until(lambda: window.model.rowCount() == 6)
+    await asyncio.sleep(0.5)
+    window.replay_action.trigger()  # twice: still each event once
+    await asyncio.sleep(0.8)
+    await window.model.settle()
+    texts = sorted(window.model.index(i, 5).data() for i in range(window.model.rowCount()))
+    assert texts == ["new 0", "old 0", "old 1", "old 2", "old 3", "old 4"]
+
+
+async def test_status_on_restart_and_revocation(window: MainWindow, emulated: Emulator) -> None:
+    seen: list[str] = []
+    window.controller.connection_changed.connect(lambda _s, text: seen.append(text))
+    emulated.restart()
+    emulated.org.publish_any("/u/news", "after restart")
+    await wait_until(lambda: window.model.rowCount() == 1)
+    assert any(t.startswith("Reconnecting") for t in seen)
+    await wait_until(lambda: window.state_label.text() == "Live")
+    seen.clear()
+    emulated.revoke_tokens()
+    emulated.expire_sessions()
+    emulated.org.publish_any("/u/news", "after revocation")
+    await wait_until(lambda: window.model.rowCount() == 2, timeout=20)
+    assert any("401" in t or "Unknown client" in t for t in seen), seen
+    await wait_until(lambda: window.state_label.text() == "Live")
+
+
+async def test_remove_a_channel_from_the_sidebar(
+    window: MainWindow, emulated: Emulator, store: CaptureStore
+) -> None:
+    emulated.org.publish_any("/u/other", "kept")
+    await wait_until(lambda: window.model.rowCount() == 1)
+    window.sidebar.list.setCurrentRow(1)
+    window.sidebar.remove_requested.emit("/u/other")
+    await wait_until(lambda: isinstance(window.open_dialog, QMessageBox))
+    box = window.open_dialog
+    keep = next(b for b in box.buttons() if b.text() == "Remove, keep events")
+    keep.click()
+    await wait_until(lambda: window.sidebar.channels() == ["/u/news"])
+    assert [s.channel for s in store.subscriptions(window.profile.id)] == ["/u/news"]  # type: ignore[union-attr]
+    emulated.org.publish_any("/u/other", "not captured")
+    emulated.org.publish_any("/u/news", "captured")
+    await wait_until(lambda: window.model.rowCount() == 2)
+    await asyncio.sleep(0.3)
+    await window.model.settle()
+    assert sorted(window.model.index(i, 5).data() for i in range(2)) == ["captured", "kept"]
