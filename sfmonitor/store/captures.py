@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ import orjson
 
 from sfmonitor.streaming.events import StreamEvent
 
+from . import search
 from .filters import Compiled, compile_filter, icontains, parse
 from .lock import FolderLock
 from .models import (
@@ -57,7 +59,9 @@ _INSERT = (
     "INSERT OR IGNORE INTO events (profile_id, channel, kind, replay_id, event_uuid, "
     "created_at, received_at, change, summary, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-RETENTION_CHUNK = 5000
+RETENTION_CHUNK = 2000  # deletes per transaction: each also leaves the search index
+INDEX_CHUNK = 1000  # events indexed per transaction, between ingests
+INDEX_YIELD = 9.0  # while events flow, the indexer rests 9x as long as it worked
 GAP_KIND = "gap"  # the kind of the marked rows that show a gap among the events
 ANCHOR_EVERY = 2048
 MAX_ANCHORED_QUERIES = 16
@@ -123,7 +127,9 @@ def event_record(profile_id: int, ev: StreamEvent) -> tuple[Any, ...]:
 class CaptureStore:
     """Open with ``CaptureStore.open(folder)``; close with ``close()`` or ``with``."""
 
-    def __init__(self, path: Path, read_only: bool, lock: FolderLock | None) -> None:
+    def __init__(
+        self, path: Path, read_only: bool, lock: FolderLock | None, index_in_background: bool
+    ) -> None:
         self.path = path
         self.read_only = read_only
         self._lock = lock
@@ -138,6 +144,7 @@ class CaptureStore:
             self._writer.execute("PRAGMA synchronous = NORMAL")
             self._writer.execute("PRAGMA foreign_keys = ON")
             migrate(self._writer, path)
+            search.ensure(self._writer)
             for suffix in ("", "-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     os.chmod(f"{path}{suffix}", 0o600)
@@ -145,20 +152,33 @@ class CaptureStore:
         # write; ``count_and_fetch`` uses two at once.
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
-        self._pool = ThreadPoolExecutor(2, thread_name_prefix="sfmonitor-query")
-        self._reader_conn()  # fail now, not later, if the file cannot be read
+        self._pool = ThreadPoolExecutor(3, thread_name_prefix="sfmonitor-query")
+        self._searchable = search.exists(self._reader_conn())  # also: fail now if unreadable
+        self._selective: dict[tuple[str, ...], bool] = {}
+        self._indexer: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._new_rows = threading.Event()
+        self._last_ingest = 0.0
+        if self._writer is not None and self._searchable and index_in_background:
+            self._indexer = threading.Thread(
+                target=self._index_in_background, name="sfmonitor-search-index", daemon=True
+            )
+            self._indexer.start()
 
     @classmethod
-    def open(cls, folder: Path, read_only: bool = False) -> CaptureStore:
+    def open(
+        cls, folder: Path, read_only: bool = False, index_in_background: bool = True
+    ) -> CaptureStore:
         """Open the folder's database; raises StoreLockedError if another process writes it.
 
         ``read_only`` opens without the lock, for looking at a folder that is in use.
+        Without ``index_in_background`` the search index only grows by ``index_pending``.
         """
         if read_only:
             path = folder / DB_NAME
             if not path.exists():
                 raise FileNotFoundError(f"no sfmonitor capture in {folder}")
-            return cls(path, True, None)
+            return cls(path, True, None, False)
         ensure_private_dir(folder)
         lock = FolderLock(folder)
         lock.acquire()
@@ -166,7 +186,7 @@ class CaptureStore:
             path = folder / DB_NAME
             if not path.exists():
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-            return cls(path, False, lock)
+            return cls(path, False, lock, index_in_background)
         except BaseException:
             lock.release()
             raise
@@ -179,6 +199,10 @@ class CaptureStore:
         return conn
 
     def close(self) -> None:
+        self._stopping.set()
+        self._new_rows.set()
+        if self._indexer is not None:
+            self._indexer.join()
         self._pool.shutdown(wait=True)
         with self._read_lock:
             for conn in self._readers:
@@ -271,7 +295,9 @@ class CaptureStore:
         return next((p for p in self.profiles() if p.name == name), None)
 
     def delete_profile(self, profile_id: int) -> None:
-        """Remove a profile with its subscriptions, replay state, gaps and events."""
+        """Remove a profile with its subscriptions, replay state, gaps and events (the
+        events first, in small transactions)."""
+        self._delete_chunks("SELECT id FROM events WHERE profile_id = ? LIMIT ?", (profile_id,))
         with self._transaction() as conn:
             conn.execute("DELETE FROM events WHERE profile_id = ?", (profile_id,))
             conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
@@ -308,10 +334,11 @@ class CaptureStore:
                 "DELETE FROM replay_state WHERE profile_id = ? AND channel = ?",
                 (profile_id, channel),
             )
-            if delete_events:
-                conn.execute(
-                    "DELETE FROM events WHERE profile_id = ? AND channel = ?", (profile_id, channel)
-                )
+        if delete_events:
+            self._delete_chunks(
+                "SELECT id FROM events WHERE profile_id = ? AND channel = ? LIMIT ?",
+                (profile_id, channel),
+            )
         self._forget_anchors()
 
     def replay_states(self, profile_id: int) -> dict[str, ReplayState]:
@@ -364,6 +391,8 @@ class CaptureStore:
             before = conn.total_changes
             conn.executemany(_INSERT, records)
             stored = conn.total_changes - before
+            self._new_rows.set()
+            self._last_ingest = time.monotonic()
             conn.executemany(
                 "INSERT INTO replay_state (profile_id, channel, replay_id, created_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE "
@@ -425,7 +454,16 @@ class CaptureStore:
     # --- queries ---------------------------------------------------------------------------
 
     def _where(self, query: EventQuery) -> Compiled:
+        """The WHERE of a query. When the search index narrows a text filter, its
+        candidates drive the query: the other conditions get a unary ``+`` so that SQLite
+        checks them on each candidate instead of walking an index of its own, and the id
+        bounds also go into the candidates' subquery (a live update asks only for new
+        rows)."""
+        flt = parse(query.text) if query.text.strip() else None
+        texts = tuple(t for t in flt.texts if search.usable(t)) if flt else ()
         out = Compiled()
+        out.indexed = bool(texts) and self._searchable and self._narrows(texts)
+        plus = "+" if out.indexed else ""
         bounds = (
             ("e.profile_id = ?", query.profile_id),
             ("e.created_at >= ?", query.since_ms),
@@ -435,18 +473,58 @@ class CaptureStore:
         )
         for sql, value in bounds:
             if value is not None:
-                out.sql.append(sql)
+                out.sql.append(plus + sql)
                 out.params.append(value)
         for column, values in (("e.channel", query.channels), ("e.kind", query.kinds)):
             if values:
-                out.sql.append(f"{column} IN ({', '.join('?' * len(values))})")
+                out.sql.append(f"{plus}{column} IN ({', '.join('?' * len(values))})")
                 out.params += sorted(values)
         if query.ids is not None:
             out.sql.append("e.id IN (SELECT value FROM json_each(?))")
             out.params.append(orjson.dumps(list(query.ids)).decode())
-        if query.text.strip():
-            compile_filter(parse(query.text), out)
+        if flt is not None:
+            compile_filter(flt, out)
+        if out.indexed:
+            low, high = query.after_id or 0, query.upto_id or search.MAX_ID
+            out.sql.append(search.CANDIDATES)
+            out.params += [search.match_expression(list(texts)), low, high, low, high]
         return out
+
+    def _narrows(self, texts: tuple[str, ...]) -> bool:
+        """Whether the search index narrows these texts (remembered: the share of events
+        holding a trigram changes slowly, and every window of a query asks)."""
+        known = self._selective.get(texts)
+        if known is None:
+            known = search.is_selective(self._reader_conn(), list(texts))
+            if len(self._selective) > 256:
+                self._selective.clear()
+            self._selective[texts] = known
+        return known
+
+    # --- search index ----------------------------------------------------------------------
+
+    def index_pending(self, limit: int = INDEX_CHUNK) -> int:
+        """Index up to ``limit`` events the search index has not reached; 0 when caught up.
+        The background indexer calls this; tests call it to control how far it got."""
+        if not self._searchable:
+            return 0
+        with self._transaction() as conn:
+            return search.index_some(conn, limit)
+
+    def _index_in_background(self) -> None:
+        """Keep the index close behind ingest, giving way to it: while events flow, the
+        indexer takes a tenth of the writer's time, and all of it once they stop."""
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                done = self.index_pending()
+            except sqlite3.Error:
+                done = 0  # e.g. disk full: queries still scan; try again later
+            if not done:
+                self._new_rows.wait(1.0)
+                self._new_rows.clear()
+            elif time.monotonic() - self._last_ingest < 1.0:
+                self._stopping.wait((time.monotonic() - started) * INDEX_YIELD)
 
     @staticmethod
     def _clause(where: Compiled) -> str:
@@ -474,7 +552,8 @@ class CaptureStore:
         where = self._where(query)
         if sort == "id" and not descending and offset >= ANCHOR_EVERY:
             start_id, offset = self._anchor(where, offset)
-            where = Compiled([*where.sql, "e.id >= ?"], [*where.params, start_id])
+            bound = "+e.id >= ?" if where.indexed else "e.id >= ?"
+            where = Compiled([*where.sql, bound], [*where.params, start_id], where.indexed)
         columns = _ROW_COLUMNS + (", e.raw" if with_raw else "")
         # Find the window's ids first (an index-only scan where possible), then the rows.
         sql = (
@@ -488,12 +567,19 @@ class CaptureStore:
     def count_and_fetch(
         self, query: EventQuery, limit: int = 100, sort: str = "id", descending: bool = False
     ) -> tuple[int, list[EventRow]]:
-        """How many events match, and the first window: the two scans run in parallel on
-        two connections (a new text filter needs a full scan for its count)."""
+        """How many events match, and the first window, in parallel on several
+        connections: a text filter's count reads every candidate row, so it is split in
+        two halves of the id range."""
         self._where(query)  # a bad filter raises here, on the caller's thread
-        count = self._pool.submit(self.count, query)
+        parts = [query]
+        if query.text.strip():
+            low, high = query.after_id or 0, query.upto_id or self.max_event_id()
+            if high - low > 2 * ANCHOR_EVERY:
+                middle = (low + high) // 2
+                parts = [replace(query, upto_id=middle), replace(query, after_id=middle)]
         rows = self._pool.submit(self.fetch, query, 0, limit, sort, descending)
-        return count.result(), rows.result()
+        counts = [self._pool.submit(self.count, part) for part in parts]
+        return sum(c.result() for c in counts), rows.result()
 
     def _anchor(self, where: Compiled, offset: int) -> tuple[int, int]:
         """The id at the nearest remembered offset at or before ``offset``, and how many
@@ -508,9 +594,9 @@ class CaptureStore:
                 self._anchors.pop(next(iter(self._anchors)))
             wanted = offset // ANCHOR_EVERY
             if wanted >= len(anchors):
-                extra = Compiled(list(where.sql), list(where.params))
+                extra = Compiled(list(where.sql), list(where.params), where.indexed)
                 if anchors:
-                    extra.sql.append("e.id >= ?")
+                    extra.sql.append("+e.id >= ?" if where.indexed else "e.id >= ?")
                     extra.params.append(anchors[-1])
                 cursor = self._reader_conn().execute(
                     f"SELECT e.id FROM events e{self._clause(extra)} ORDER BY e.id", extra.params

@@ -164,6 +164,7 @@ def icontains(haystack: object, needle: object) -> int:
 class Compiled:
     sql: list[str] = field(default_factory=list)
     params: list[object] = field(default_factory=list)
+    indexed: bool = False  # the search index's candidates drive the query
 
 
 def compile_filter(flt: Filter, out: Compiled) -> None:

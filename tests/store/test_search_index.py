@@ -1,0 +1,161 @@
+"""The trigram search index: substring filters give the same answers as a full scan
+whether the index is absent, partly built or complete, and deletes keep it consistent."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile
+from tests.store.helpers import change_event, event, platform_event, push_topic
+
+WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay"]
+N = 400
+
+
+def names(i: int) -> str:
+    return f"{WORDS[i % len(WORDS)]} Corp {i} {'rare-' + str(i) if i % 97 == 0 else ''}"
+
+
+def events_for(start: int, n: int) -> list:
+    out = []
+    for i in range(start, start + n):
+        if i % 3 == 0:
+            out.append(event(push_topic(i + 1, names(i))))
+        elif i % 3 == 1:
+            out.append(event(change_event(i + 1, amount=i)))
+        else:
+            out.append(event(platform_event(i + 1, f"uuid-{i}", amount=i)))
+    return out
+
+
+def oracle(store: CaptureStore, pid: int, words: list[str]) -> list[int]:
+    rows = store.fetch(EventQuery(pid), limit=10**6, with_raw=True)
+    return [
+        r.id
+        for r in rows
+        if all(w.lower() in r.summary.lower() or w.lower() in (r.raw or "").lower() for w in words)
+    ]
+
+
+def integrity_check(folder: Path) -> None:
+    conn = sqlite3.connect(folder / "capture.db")
+    try:  # raises sqlite3.DatabaseError if the index and the events disagree
+        conn.execute("INSERT INTO events_text (events_text) VALUES ('integrity-check')")
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def half_indexed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CaptureStore, int]]:
+    """N events, the first half of them indexed, the rest only scanned."""
+    folder = tmp_path_factory.mktemp("search")
+    with CaptureStore.open(folder, index_in_background=False) as s:
+        profile = s.save_profile(Profile("P", Environment.CUSTOM, "https://x"))
+        assert profile.id is not None
+        s.ingest(profile.id, events_for(0, N // 2))
+        while s.index_pending():
+            pass
+        s.ingest(profile.id, events_for(N // 2, N // 2))
+        yield s, profile.id
+
+
+def test_a_rare_word_is_found_through_the_index_among_indexed_and_new_events(
+    half_indexed: tuple[CaptureStore, int],
+) -> None:
+    s, pid = half_indexed
+    query = EventQuery(pid, text="rare-")
+    assert "events_text" in " ".join(s._where(query).sql)  # the index narrows this one
+    expected = oracle(s, pid, ["rare-"])
+    assert len(expected) == len([i for i in range(N) if i % 97 == 0 and i % 3 == 0])
+    assert s.count(query) == len(expected)
+    assert [r.id for r in s.fetch(query, limit=100)] == expected
+    count, rows = s.count_and_fetch(EventQuery(pid, text="RARE-291"))
+    assert count == 1 and "rare-291" in rows[0].summary.lower()
+
+
+def test_a_word_in_most_events_is_scanned_not_looked_up(
+    half_indexed: tuple[CaptureStore, int],
+) -> None:
+    s, pid = half_indexed
+    query = EventQuery(pid, text="replayId")
+    assert "events_text" not in " ".join(s._where(query).sql)
+    assert s.count(query) == N
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [*WORDS, "Corp 1", "rare-97", "uuid-3", "Order_Placed", "ChangeEvents"]
+            ),
+            st.text(alphabet=st.sampled_from(list("acmeORP 0123-_%\"'")), min_size=3, max_size=7),
+        ),
+        min_size=1,
+        max_size=2,
+    )
+)
+def test_substring_filters_agree_with_a_scan(
+    half_indexed: tuple[CaptureStore, int], words: list[str]
+) -> None:
+    s, pid = half_indexed
+    words = [w for w in words if w.strip() and not any(c in w for c in ' "=<>!~')]
+    if not words:
+        return
+    text = " ".join(words)
+    expected = oracle(s, pid, words)
+    assert s.count(EventQuery(pid, text=text)) == len(expected)
+    assert [r.id for r in s.fetch(EventQuery(pid, text=text), limit=50)] == expected[:50]
+
+
+def test_deletes_leave_the_index_and_reused_ids_are_indexed_again(data_folder: Path) -> None:
+    with CaptureStore.open(data_folder, index_in_background=False) as s:
+        profile = s.save_profile(Profile("P", Environment.CUSTOM, "https://x"))
+        assert profile.id is not None
+        pid = profile.id
+        s.ingest(pid, events_for(0, 60))
+        while s.index_pending():
+            pass
+        top = s.max_event_id()
+        # the newest events go (a channel removed with its events), so SQLite reuses ids
+        s.remove_subscription(pid, "/event/Order_Placed__e", delete_events=True)
+        s.remove_subscription(pid, "/data/ChangeEvents", delete_events=True)
+        integrity_check(data_folder)
+        s.ingest(pid, [event(push_topic(1000 + i, f"Reborn {i}")) for i in range(5)])
+        while s.index_pending():
+            pass
+        integrity_check(data_folder)
+        reborn = [r.id for r in s.fetch(EventQuery(pid, text="reborn"))]
+        assert len(reborn) == 5 and min(reborn) <= top  # ids were handed out again
+        assert s.count(EventQuery(pid, text="rare-")) == 1  # event 0 (push topic) is kept
+        s.apply_retention(profile.__class__(**{**profile.__dict__, "keep_events": 3}))
+        integrity_check(data_folder)
+        assert s.count(EventQuery(pid, text="reborn")) == 3
+        s.delete_profile(pid)
+        integrity_check(data_folder)
+        assert s.max_event_id() == 0
+
+
+def test_the_background_indexer_catches_up_and_a_read_only_store_uses_the_index(
+    data_folder: Path,
+) -> None:
+    with CaptureStore.open(data_folder) as s:
+        profile = s.save_profile(Profile("P", Environment.CUSTOM, "https://x"))
+        assert profile.id is not None
+        s.ingest(profile.id, events_for(0, 200))
+        pid = profile.id
+    with CaptureStore.open(data_folder, index_in_background=False) as s:
+        while s.index_pending():  # whatever the background indexer left before closing
+            pass
+        with CaptureStore.open(data_folder, read_only=True) as ro:
+            query = EventQuery(pid, text="rare-0")
+            assert "events_text" in " ".join(ro._where(query).sql)
+            assert ro.count(query) == 1
