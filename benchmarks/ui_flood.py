@@ -136,6 +136,20 @@ class Heartbeat:
         return sorted(self.gaps)
 
 
+async def filter_times(window: MainWindow) -> list[float]:
+    """Seconds from a new text filter to the updated view, for rare and common words."""
+    times = []
+    for term in ("acme corp 12345", "vandelay", "acme corp 54321", "globex", "corp 4242"):
+        done = asyncio.get_running_loop().create_future()
+        window.model.count_changed.connect(lambda n, f=done: f.done() or f.set_result(n))
+        t = time.perf_counter()
+        window.filter_bar.text.setText(term)
+        window.filter_bar._apply()  # skip the typing debounce: time the query itself
+        await done
+        times.append(time.perf_counter() - t)
+    return times
+
+
 def figures(gaps: list[float]) -> tuple[float, float, float]:
     p = lambda q: gaps[min(len(gaps) - 1, int(q * len(gaps)))] * 1000  # noqa: E731
     return p(0.5), p(0.99), gaps[-1] * 1000
@@ -227,15 +241,13 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
         window.model.refresh()
         while window.model.rowCount() < args.captured:
             await asyncio.sleep(0.05)
-        times = []
-        for term in ("acme corp 12345", "vandelay", "acme corp 54321", "globex"):
-            done = asyncio.get_running_loop().create_future()
-            window.model.count_changed.connect(lambda n, f=done: f.done() or f.set_result(n))
-            t = time.perf_counter()
-            window.filter_bar.text.setText(term)
-            window.filter_bar._apply()  # skip the typing debounce: time the query itself
-            await done
-            times.append(time.perf_counter() - t)
+        behind = store.max_event_id() - store._read("SELECT upto FROM search_progress")[0][0]
+        fresh = await filter_times(window)
+        t = time.perf_counter()
+        while await asyncio.to_thread(store.index_pending, 20_000):
+            pass
+        caught_up = time.perf_counter() - t
+        indexed = await filter_times(window)
         bare = []
         for term in ("acme corp 12345", "vandelay"):
             t = time.perf_counter()
@@ -244,12 +256,18 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
                 (f"%{term}%", f"%{term}%"),
             )
             bare.append(time.perf_counter() - t)
-        med, floor = statistics.median(times), statistics.median(bare)
-        print(
-            f"filter over {window.model.store.count(window.model.query.__class__(profile.id)):,} "
-            f"captured: view updated in {med * 1000:.0f} ms median (target < 200); floor (bare "
-            f"LIKE count) {floor * 1000:.0f} ms; ratio {med / floor:.2f}"
-        )
+        floor = statistics.median(bare)
+        total = window.model.store.count(window.model.query.__class__(profile.id))
+        for label, times in (
+            (f"right after the flood ({behind:,} events not yet in the search index)", fresh),
+            (f"once the search index caught up ({caught_up:.0f} s later)", indexed),
+        ):
+            med = statistics.median(times)
+            print(
+                f"filter over {total:,} captured, {label}: view updated in {med * 1000:.0f} ms "
+                f"median, {max(times) * 1000:.0f} ms max (target < 200); floor (bare LIKE "
+                f"count) {floor * 1000:.0f} ms; ratio {med / floor:.2f}"
+            )
         await window.shutdown()
         store.close()
         child = subprocess.run(

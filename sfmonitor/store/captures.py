@@ -154,7 +154,7 @@ class CaptureStore:
         self._readers: list[sqlite3.Connection] = []
         self._pool = ThreadPoolExecutor(3, thread_name_prefix="sfmonitor-query")
         self._searchable = search.exists(self._reader_conn())  # also: fail now if unreadable
-        self._selective: dict[tuple[str, ...], bool] = {}
+        self._broad: dict[tuple[tuple[str, ...], int], bool] = {}
         self._indexer: threading.Thread | None = None
         self._stopping = threading.Event()
         self._new_rows = threading.Event()
@@ -491,15 +491,20 @@ class CaptureStore:
         return out
 
     def _narrows(self, texts: tuple[str, ...]) -> bool:
-        """Whether the search index narrows these texts (remembered: the share of events
-        holding a trigram changes slowly, and every window of a query asks)."""
-        known = self._selective.get(texts)
-        if known is None:
-            known = search.is_selective(self._reader_conn(), list(texts))
-            if len(self._selective) > 256:
-                self._selective.clear()
-            self._selective[texts] = known
-        return known
+        """Whether the search index narrows these texts: it has nearly caught up, and
+        they are not common words (remembered until the capture doubles in size: the
+        share of events holding a trigram changes slowly, and every window asks)."""
+        conn = self._reader_conn()
+        if search.unindexed(conn) > search.MAX_UNINDEXED:
+            return False
+        key = (texts, self.max_event_id().bit_length())
+        broad = self._broad.get(key)
+        if broad is None:
+            broad = search.broad(conn, list(texts))
+            if len(self._broad) > 256:
+                self._broad.clear()
+            self._broad[key] = broad
+        return not broad
 
     # --- search index ----------------------------------------------------------------------
 

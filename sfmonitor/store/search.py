@@ -21,6 +21,7 @@ import sqlite3
 
 MIN_TERM = 3  # a trigram index cannot narrow a search for one or two characters
 BROAD_SHARE = 0.15  # a trigram in more than this share of the events: scanning is cheaper
+MAX_UNINDEXED = 50_000  # more events than this not indexed yet (a flood): scanning is cheaper
 
 _CREATE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS events_text USING fts5(summary, raw, "
@@ -102,13 +103,11 @@ def match_expression(texts: list[str]) -> str:
     return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
 
 
-def is_selective(conn: sqlite3.Connection, texts: list[str]) -> bool:
-    """Whether the index narrows the search enough to beat a scan: some trigram (the
-    first or the last of a text, to keep this cheap) is in at most BROAD_SHARE of the
-    indexed events."""
+def broad(conn: sqlite3.Connection, texts: list[str]) -> bool:
+    """Whether every text looks common: its first and last trigrams (checking two keeps
+    this cheap) are each in more than BROAD_SHARE of the indexed events. Then the index
+    would hand out most events as candidates, and a scan is cheaper."""
     indexed = conn.execute("SELECT upto FROM search_progress").fetchone()[0]  # about
-    if not indexed:
-        return False
     for text in texts:
         grams = trigrams(text)
         for gram in {grams[0], grams[-1]}:
@@ -116,8 +115,16 @@ def is_selective(conn: sqlite3.Connection, texts: list[str]) -> bool:
                 "SELECT doc FROM events_text_vocab WHERE term = ?", (gram,)
             ).fetchone()
             if (row[0] if row else 0) <= BROAD_SHARE * indexed:
-                return True
-    return False
+                return False
+    return True
+
+
+def unindexed(conn: sqlite3.Connection) -> int:
+    """About how many events the index has not reached yet (ids, not rows)."""
+    row = conn.execute(
+        "SELECT coalesce(max(id), 0) - (SELECT upto FROM search_progress) FROM events"
+    ).fetchone()
+    return max(int(row[0]), 0)
 
 
 MAX_ID = 2**63 - 1

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile
+from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile, search
 from tests.store.helpers import change_event, event, platform_event, push_topic
 
 WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay"]
@@ -159,3 +159,13 @@ def test_the_background_indexer_catches_up_and_a_read_only_store_uses_the_index(
             query = EventQuery(pid, text="rare-0")
             assert "events_text" in " ".join(ro._where(query).sql)
             assert ro.count(query) == 1
+
+
+def test_far_behind_the_index_is_not_used_and_answers_stay_exact(
+    half_indexed: tuple[CaptureStore, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, pid = half_indexed
+    monkeypatch.setattr(search, "MAX_UNINDEXED", N // 4)  # N // 2 events are not indexed
+    query = EventQuery(pid, text="rare-")
+    assert "events_text" not in " ".join(s._where(query).sql)
+    assert s.count(query) == len(oracle(s, pid, ["rare-"]))
