@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.request
 from pathlib import Path
 
@@ -53,7 +55,7 @@ from sfmonitor.store import (  # noqa: E402
     Secrets,
     Subscription,
 )
-from sfmonitor.ui.launch import tune_gc  # noqa: E402
+from sfmonitor.ui.launch import tune_runtime  # noqa: E402
 from sfmonitor.ui.main_window import MainWindow  # noqa: E402
 
 CHANNEL = "/event/Flood__e"
@@ -112,7 +114,11 @@ with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as r:
 
 
 class Heartbeat:
-    """A 10 ms QTimer; the gaps between its ticks show how long the Qt thread was busy."""
+    """A 10 ms QTimer; the gaps between its ticks show how long the Qt thread was busy.
+
+    A watcher thread notes what the Qt thread was running during the longest gap (its
+    Python stack, sampled every 20 ms once a gap passes 100 ms), to say where a stall is.
+    """
 
     def __init__(self) -> None:
         self.gaps: list[float] = []
@@ -120,6 +126,28 @@ class Heartbeat:
         self.timer = QTimer()
         self.timer.setInterval(10)
         self.timer.timeout.connect(self._tick)
+        self.running = False
+        self.stall: tuple[float, list[str]] = (0.0, [])
+        self.gc_pauses: list[tuple[float, int, str]] = []  # seconds, generation, thread
+        self._gc_started = 0.0
+        gc.callbacks.append(self._on_gc)
+        self._qt_thread = threading.get_ident()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif self.running:
+            pause = time.perf_counter() - self._gc_started
+            self.gc_pauses.append((pause, info["generation"], threading.current_thread().name))
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.02)
+            gap = time.perf_counter() - self.last
+            frame = sys._current_frames().get(self._qt_thread)
+            if gap > 0.1 and self.running and frame is not None and gap > self.stall[0]:
+                self.stall = (gap, traceback.format_stack(frame)[-6:])
 
     def _tick(self) -> None:
         now = time.perf_counter()
@@ -130,8 +158,10 @@ class Heartbeat:
         self.gaps.clear()
         self.last = time.perf_counter()
         self.timer.start()
+        self.running = True
 
     def stop(self) -> list[float]:
+        self.running = False
         self.timer.stop()
         return sorted(self.gaps)
 
@@ -193,7 +223,7 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
         settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(store, CredentialVault(), settings)
         window.show()
-        tune_gc()  # as the app does after start-up
+        tune_runtime()  # as the app does after start-up
         heartbeat = Heartbeat()
         heartbeat.start()
         await asyncio.sleep(2.0)
@@ -225,6 +255,14 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
             f"idle baseline p99 {idle[1]:.0f} ms, max {idle[2]:.0f} ms; "
             f"p99 ratio {flood[1] / idle[1]:.2f}"
         )
+        pauses = sorted(heartbeat.gc_pauses, reverse=True)
+        print(
+            f"  garbage collections during the flood: {len(pauses)}, longest "
+            + ", ".join(f"{p * 1000:.0f} ms (gen {g}, {t})" for p, g, t in pauses[:3])
+        )
+        if heartbeat.stall[0] > 0.25:
+            print(f"  longest stall, at {heartbeat.stall[0] * 1000:.0f} ms the Qt thread ran:")
+            print("".join(heartbeat.stall[1]).rstrip())
         await window.controller.disconnect_profile()
 
         # fill the capture to N events (off the Qt thread, as the pipeline would)

@@ -310,7 +310,7 @@ async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
                 replay=args.replay,
                 on_event=on_event,
                 on_notice=_notice_printer(),
-                on_written=(lambda _r, _b: _flush(out)) if out is not None else None,
+                on_written=(lambda _r: _flush(out)) if out is not None else None,
             )
             say(
                 f"capturing {len(subs)} channel(s) of {profile.name!r} into {store.path} "

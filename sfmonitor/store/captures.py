@@ -61,7 +61,8 @@ _INSERT = (
 )
 RETENTION_CHUNK = 2000  # deletes per transaction: each also leaves the search index
 INDEX_CHUNK = 1000  # events indexed per transaction, between ingests
-INDEX_YIELD = 9.0  # while events flow, the indexer rests 9x as long as it worked
+INDEX_YIELD = 9.0  # during a flood, the indexer rests 9x as long as it worked
+FLOOD_BATCH = 2000  # an ingest of this many events at once means a flood
 GAP_KIND = "gap"  # the kind of the marked rows that show a gap among the events
 ANCHOR_EVERY = 2048
 MAX_ANCHORED_QUERIES = 16
@@ -159,6 +160,9 @@ class CaptureStore:
         self._stopping = threading.Event()
         self._new_rows = threading.Event()
         self._last_ingest = 0.0
+        self._last_batch = 0
+        self._queries = 0  # count_and_fetch calls running: the indexer waits for them
+        self._queries_lock = threading.Lock()
         if self._writer is not None and self._searchable and index_in_background:
             self._indexer = threading.Thread(
                 target=self._index_in_background, name="sfmonitor-search-index", daemon=True
@@ -393,6 +397,7 @@ class CaptureStore:
             stored = conn.total_changes - before
             self._new_rows.set()
             self._last_ingest = time.monotonic()
+            self._last_batch = len(records)
             conn.executemany(
                 "INSERT INTO replay_state (profile_id, channel, replay_id, created_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE "
@@ -517,9 +522,12 @@ class CaptureStore:
             return search.index_some(conn, limit)
 
     def _index_in_background(self) -> None:
-        """Keep the index close behind ingest, giving way to it: while events flow, the
-        indexer takes a tenth of the writer's time, and all of it once they stop."""
+        """Keep the index close behind ingest, giving way to it and to searches: while
+        events flow it takes half of the writer's time (a tenth during a flood), all of
+        it once they stop, and none while a search runs."""
         while not self._stopping.is_set():
+            while self._queries and not self._stopping.is_set():
+                self._stopping.wait(0.02)
             started = time.monotonic()
             try:
                 done = self.index_pending()
@@ -529,7 +537,8 @@ class CaptureStore:
                 self._new_rows.wait(1.0)
                 self._new_rows.clear()
             elif time.monotonic() - self._last_ingest < 1.0:
-                self._stopping.wait((time.monotonic() - started) * INDEX_YIELD)
+                rest = INDEX_YIELD if self._last_batch >= FLOOD_BATCH else 1.0
+                self._stopping.wait((time.monotonic() - started) * rest)
 
     @staticmethod
     def _clause(where: Compiled) -> str:
@@ -582,9 +591,15 @@ class CaptureStore:
             if high - low > 2 * ANCHOR_EVERY:
                 middle = (low + high) // 2
                 parts = [replace(query, upto_id=middle), replace(query, after_id=middle)]
-        rows = self._pool.submit(self.fetch, query, 0, limit, sort, descending)
-        counts = [self._pool.submit(self.count, part) for part in parts]
-        return sum(c.result() for c in counts), rows.result()
+        with self._queries_lock:
+            self._queries += 1
+        try:
+            rows = self._pool.submit(self.fetch, query, 0, limit, sort, descending)
+            counts = [self._pool.submit(self.count, part) for part in parts]
+            return sum(c.result() for c in counts), rows.result()
+        finally:
+            with self._queries_lock:
+                self._queries -= 1
 
     def _anchor(self, where: Compiled, offset: int) -> tuple[int, int]:
         """The id at the nearest remembered offset at or before ``offset``, and how many

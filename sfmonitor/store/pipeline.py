@@ -34,7 +34,7 @@ from sfmonitor.streaming import (
     StreamEvent,
 )
 
-from .captures import CaptureStore, IngestResult
+from .captures import CaptureStore, IngestResult, event_record
 from .credentials import Secrets
 from .models import AuthKind, Gap, Profile, ReplayState, Subscription
 
@@ -157,7 +157,13 @@ def make_client(
 
 
 class StoreWriter:
-    """Batches events into ``CaptureStore.ingest`` on one worker thread, in order."""
+    """Batches events into ``CaptureStore.ingest_records`` on one worker thread, in order.
+
+    Each event becomes its row as it is added, on the caller's (event loop's) thread: a
+    few microseconds each, and the writer's thread then spends its time in SQLite, which
+    releases the GIL, instead of in Python, which holds it against a painting UI. The
+    buffer holds rows (strings and numbers), not parsed messages, which also keeps the
+    garbage collector's walks short during a flood."""
 
     def __init__(
         self,
@@ -166,7 +172,7 @@ class StoreWriter:
         interval: float = 0.1,
         max_batch: int = 5000,
         max_buffered: int = 100_000,
-        on_written: Callable[[IngestResult, list[StreamEvent]], None] | None = None,
+        on_written: Callable[[IngestResult], None] | None = None,
     ) -> None:
         self.store = store
         self.profile_id = profile_id
@@ -176,7 +182,7 @@ class StoreWriter:
         self.on_written = on_written
         self.stored = 0
         self.duplicates = 0
-        self._buffer: list[StreamEvent] = []
+        self._buffer: list[tuple[Any, ...]] = []
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sfmonitor-store")
         self._has_data = asyncio.Event()
         self._full = asyncio.Event()
@@ -195,7 +201,7 @@ class StoreWriter:
             )
 
     def add(self, event: StreamEvent) -> None:
-        self._buffer.append(event)
+        self._buffer.append(event_record(self.profile_id, event))
         self._has_data.set()
         if len(self._buffer) >= self.max_batch:
             self._full.set()
@@ -231,7 +237,7 @@ class StoreWriter:
             self._room.set()
             if batch:
                 try:
-                    result = await self.call(self.store.ingest, self.profile_id, batch)
+                    result = await self.call(self.store.ingest_records, batch)
                 except Exception as exc:
                     raise StoreWriteError(
                         f"cannot write to {self.store.path}: {exc}; capture stopped "
@@ -240,7 +246,7 @@ class StoreWriter:
                 self.stored += result.stored
                 self.duplicates += result.duplicates
                 if self.on_written is not None:
-                    self.on_written(result, batch)
+                    self.on_written(result)
             if self._closing and not self._buffer:
                 return
 
@@ -281,7 +287,7 @@ class Capture:
         replay: str | None = None,
         on_event: Callable[[StreamEvent], None] | None = None,
         on_notice: Callable[[Notice], None] | None = None,
-        on_written: Callable[[IngestResult, list[StreamEvent]], None] | None = None,
+        on_written: Callable[[IngestResult], None] | None = None,
         client_options: dict[str, Any] | None = None,
     ) -> None:
         if profile.id is None:
@@ -304,13 +310,13 @@ class Capture:
         self.replay_cutoffs: dict[str, float] = {}
 
     def _written(
-        self, then: Callable[[IngestResult, list[StreamEvent]], None] | None
-    ) -> Callable[[IngestResult, list[StreamEvent]], None]:
-        def written(result: IngestResult, batch: list[StreamEvent]) -> None:
+        self, then: Callable[[IngestResult], None] | None
+    ) -> Callable[[IngestResult], None]:
+        def written(result: IngestResult) -> None:
             self.stats.stored += result.stored
             self.stats.duplicates += result.duplicates
             if then is not None:
-                then(result, batch)
+                then(result)
 
         return written
 

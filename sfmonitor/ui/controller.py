@@ -189,7 +189,7 @@ class MonitorController(QObject):
             if count % 500 == 0:
                 self.replay_progress.emit(f"Replaying {event.channel}: {count:,} events")
 
-    def _on_written(self, result: IngestResult, batch: list[StreamEvent]) -> None:
+    def _on_written(self, result: IngestResult) -> None:
         self.stored_total += result.stored
         if result.stored:
             self.events_stored.emit(result.stored)
