@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,11 @@ def test_capture_demo_as_a_process_echoes_ndjson_and_stops_on_sigterm(tmp_path: 
         assert store.count(EventQuery()) >= 5
 
 
+def stored(folder: Path) -> int:
+    with CaptureStore.open(folder, read_only=True) as store:
+        return store.count(EventQuery())
+
+
 def test_capture_against_an_org_profile(
     monkeypatch: pytest.MonkeyPatch, data_folder: Path, tmp_path: Path
 ) -> None:
@@ -207,6 +213,9 @@ def test_capture_against_an_org_profile(
                 seen += line
                 if "subscribed to /u/news" in line:
                     break
+            deadline = time.monotonic() + 20
+            while stored(data_folder) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)  # the replayed events arrive with a later connect reply
             proc.terminate()
             err = seen + proc.stderr.read()
             proc.wait(20)

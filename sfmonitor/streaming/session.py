@@ -257,17 +257,31 @@ class CometdSession:
     # --- the poll loop -------------------------------------------------------------------
 
     async def _run(self) -> None:
+        """Poll and hand each reply's messages to the caller, one poll ahead: the next
+        ``/meta/connect`` is sent before the caller starts on a batch, so that the server
+        prepares the next reply while the caller works through this one."""
+        batch: Batch = []
+        poll: asyncio.Future[Batch] | None = None
         try:
             while not self._closing:
                 if self._need_session:
+                    if batch:
+                        await self.queue.put(batch)
+                        batch = []
                     await self._reestablish()
                     continue
-                batch = await self._poll()
+                poll = asyncio.ensure_future(self._poll())
+                # Two turns of the loop: the poll writes its request (aiohttp sends the
+                # body from a task of its own). This also gives other tasks on the loop (a
+                # UI) their turn during a flood, when replies arrive already buffered.
+                await asyncio.sleep(0)
+                await asyncio.sleep(0)
                 if batch:
                     await self.queue.put(batch)
-                # A reply already buffered never suspends the read: yield once per reply so
-                # that other tasks on the loop (a UI) get their turn during a flood.
-                await asyncio.sleep(0)
+                batch = await poll
+                poll = None
+            if batch:
+                await self.queue.put(batch)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -285,6 +299,10 @@ class CometdSession:
                     ],
                 )
             await self.queue.put(exc if isinstance(exc, Exception) else StreamingError(str(exc)))
+        finally:
+            if poll is not None and not poll.done():
+                poll.cancel()
+                await asyncio.gather(poll, return_exceptions=True)
 
     async def _poll(self) -> Batch:
         """One ``/meta/connect``; returns the messages to hand to the caller."""
