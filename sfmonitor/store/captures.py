@@ -150,7 +150,7 @@ class CaptureStore:
                 with contextlib.suppress(FileNotFoundError):
                     os.chmod(f"{path}{suffix}", 0o600)
         # One read connection per thread: reads run in parallel (WAL) and never wait for a
-        # write; ``count_and_fetch`` uses two at once.
+        # write; ``count_and_fetch`` uses up to three at once.
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._pool = ThreadPoolExecutor(3, thread_name_prefix="sfmonitor-query")
