@@ -130,6 +130,11 @@ class MainWindow(QMainWindow):
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.addAction(self.find_action)
         self.demo_action = QAction("Try the demo", self)
+        self.auto_connect_action = QAction("Connect to the last profile at launch", self)
+        self.auto_connect_action.setCheckable(True)
+        self.auto_connect_action.setChecked(
+            bool(self.settings.value("auto_connect", False, type=bool))
+        )
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -225,6 +230,9 @@ class MainWindow(QMainWindow):
         self.import_action.triggered.connect(lambda: self.spawn(self.import_capture()))
         self.find_action.triggered.connect(self.filter_bar.text.setFocus)
         self.demo_action.triggered.connect(lambda: self.spawn(self.start_demo()))
+        self.auto_connect_action.toggled.connect(
+            lambda on: self.settings.setValue("auto_connect", on)
+        )
         self.welcome.connect_button.clicked.connect(lambda: self.spawn(self.new_profile()))
         self.welcome.demo_button.clicked.connect(lambda: self.spawn(self.start_demo()))
         self.badge.clicked.connect(lambda: self.pause_action.setChecked(False))
@@ -279,6 +287,7 @@ class MainWindow(QMainWindow):
         menu.addAction(self.connect_action)
         menu.addAction(self.demo_action)
         menu.addAction(self.import_action)
+        menu.addAction(self.auto_connect_action)
         menu.addSeparator()
         for profile in profiles:
             label = profile.name

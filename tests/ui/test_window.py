@@ -35,6 +35,16 @@ async def test_first_run_offers_connect_and_demo(window: MainWindow) -> None:
     assert window.welcome.demo_button.text() == "Try the demo"
 
 
+async def test_auto_connect_is_a_toggle_in_the_profiles_menu(window: MainWindow) -> None:
+    await window.refresh_profiles_menu()
+    assert window.auto_connect_action in window.profiles_menu.actions()
+    assert not window.auto_connect_action.isChecked()
+    window.auto_connect_action.trigger()
+    assert window.settings.value("auto_connect", False, type=bool) is True
+    window.auto_connect_action.trigger()
+    assert window.settings.value("auto_connect", True, type=bool) is False
+
+
 async def test_demo_shows_live_events_and_channel_status(
     window: MainWindow, store: CaptureStore
 ) -> None:
