@@ -61,7 +61,7 @@ _INSERT = (
 )
 RETENTION_CHUNK = 2000  # deletes per transaction: each also leaves the search index
 INDEX_CHUNK = 1000  # events indexed per transaction, between ingests
-INDEX_YIELD = 9.0  # during a flood, the indexer rests 9x as long as it worked
+INDEX_YIELD = 19.0  # during a flood, the indexer rests 19x as long as it worked
 FLOOD_BATCH = 2000  # an ingest of this many events at once means a flood
 GAP_KIND = "gap"  # the kind of the marked rows that show a gap among the events
 ANCHOR_EVERY = 2048
@@ -526,7 +526,7 @@ class CaptureStore:
 
     def _index_in_background(self) -> None:
         """Keep the index close behind ingest, giving way to it and to searches: while
-        events flow it takes half of the writer's time (a tenth during a flood), all of
+        events flow it takes half of the writer's time (a twentieth during a flood), all of
         it once they stop, and none while a search runs."""
         while not self._stopping.is_set():
             while self._queries and not self._stopping.is_set():
