@@ -16,6 +16,7 @@ from sfmonitor.store import (
     SchemaTooNewError,
     StoreLockedError,
 )
+from sfmonitor.store.captures import PAGE_SIZE
 from sfmonitor.store.schema import SCHEMA_VERSION, migrate, version_of
 
 
@@ -51,6 +52,23 @@ def test_a_version_1_database_is_backed_up_then_migrated(data_folder: Path) -> N
 def test_a_new_database_needs_no_backup(data_folder: Path) -> None:
     CaptureStore.open(data_folder).close()
     assert sorted(p.name for p in data_folder.iterdir() if p.name.endswith(".bak")) == []
+
+
+def test_a_new_database_has_large_pages_and_an_old_one_keeps_its_own(data_folder: Path) -> None:
+    CaptureStore.open(data_folder).close()
+    conn = sqlite3.connect(data_folder / "capture.db")
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    conn.close()
+    old = data_folder / "old"
+    old.mkdir()
+    conn = sqlite3.connect(old / "capture.db", isolation_level=None)
+    migrate(conn, old / "capture.db", target=1)  # written with SQLite's default 4 KiB pages
+    conn.close()
+    CaptureStore.open(old).close()
+    conn = sqlite3.connect(old / "capture.db")
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert version_of(conn) == SCHEMA_VERSION
+    conn.close()
 
 
 def test_a_database_from_a_newer_sfmonitor_is_refused(data_folder: Path) -> None:
