@@ -36,9 +36,10 @@ def tune_runtime() -> None:
     rarer. Events hold no cycles, so reference counting still frees them at once.
 
     The GIL: painting the table calls into Python for every cell, and each call must take
-    the GIL back from the store's writer thread, which is busy in Python while it turns a
-    batch into rows. By default a waiting thread gets the GIL only after 5 ms, so one paint
-    could wait hundreds of times that; a 0.5 ms switch interval bounds each wait.
+    the GIL back from any worker thread that is running Python meanwhile. By default a
+    waiting thread gets the GIL only after 5 ms, so one paint could wait hundreds of times
+    that (the store's writer used to cause 0.2-0.7 s stalls so, before rows were built on
+    the loop's thread); a 0.5 ms switch interval bounds each wait.
     """
     gc.collect()
     gc.freeze()
