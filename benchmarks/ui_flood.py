@@ -54,6 +54,7 @@ from sfmonitor.store import (  # noqa: E402
     Profile,
     Secrets,
     Subscription,
+    search,
 )
 from sfmonitor.ui.launch import tune_runtime  # noqa: E402
 from sfmonitor.ui.main_window import MainWindow  # noqa: E402
@@ -279,7 +280,8 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
         window.model.refresh()
         while window.model.rowCount() < args.captured:
             await asyncio.sleep(0.05)
-        behind = store.max_event_id() - store._read("SELECT upto FROM search_progress")[0][0]
+        newest, indexed = search.progress(store._reader_conn())
+        behind = newest - indexed
         fresh = await filter_times(window)
         t = time.perf_counter()
         while await asyncio.to_thread(store.index_pending, 20_000):

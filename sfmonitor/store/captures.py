@@ -507,9 +507,10 @@ class CaptureStore:
         they are not common words (remembered until the capture doubles in size: the
         share of events holding a trigram changes slowly, and every window asks)."""
         conn = self._reader_conn()
-        if search.unindexed(conn) > search.MAX_UNINDEXED:
+        newest, indexed = search.progress(conn)
+        if newest - indexed > search.MAX_UNINDEXED:
             return False
-        key = (texts, self.max_event_id().bit_length())
+        key = (texts, newest.bit_length())
         broad = self._broad.get(key)
         if broad is None:
             broad = search.broad(conn, list(texts))

@@ -119,12 +119,13 @@ def broad(conn: sqlite3.Connection, texts: list[str]) -> bool:
     return True
 
 
-def unindexed(conn: sqlite3.Connection) -> int:
-    """About how many events the index has not reached yet (ids, not rows)."""
+def progress(conn: sqlite3.Connection) -> tuple[int, int]:
+    """The newest event id and the highest one indexed (their difference: about how many
+    events the index has not reached yet)."""
     row = conn.execute(
-        "SELECT coalesce(max(id), 0) - (SELECT upto FROM search_progress) FROM events"
+        "SELECT coalesce(max(id), 0), (SELECT upto FROM search_progress) FROM events"
     ).fetchone()
-    return max(int(row[0]), 0)
+    return int(row[0]), int(row[1])
 
 
 MAX_ID = 2**63 - 1
