@@ -228,10 +228,11 @@ async def test_retention_runs_while_capturing(
     run.capture.retention_every = 0.05
     await run.until(lambda: run.live == set(CHANNELS))
     published = sorted(publish(emulator, 40), key=lambda e: e[1])
+    newest = max(r for c, r in published if c == "/u/news")
     await run.until(
         lambda: (
-            store.replay_states(profile.id or 0)["/u/news"].replay_id
-            == max(r for c, r in published if c == "/u/news")
+            (state := store.replay_states(profile.id or 0).get("/u/news")) is not None
+            and state.replay_id == newest
         )
     )
     await run.until(lambda: store.count(EventQuery(profile.id)) == 10)
