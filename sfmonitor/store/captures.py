@@ -25,6 +25,7 @@ import orjson
 from sfmonitor.streaming.events import StreamEvent
 
 from . import search
+from .counts import CountCache, Counted, key_of
 from .filters import Compiled, compile_filter, icontains, parse
 from .lock import FolderLock
 from .models import (
@@ -140,6 +141,8 @@ class CaptureStore:
         self._anchor_lock = threading.Lock()
         self._writer: sqlite3.Connection | None = None
         self._anchors: dict[tuple[Any, ...], list[int]] = {}
+        self._anchors_deletions: int | None = None  # store_meta.deletions they are valid for
+        self._counts = CountCache()
         if not read_only:
             self._writer = self._connect(f"file:{path}", uri=True)
             # A new file gets 16 KiB pages: a full scan (a text filter) runs ~30% faster
@@ -158,8 +161,18 @@ class CaptureStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._pool = ThreadPoolExecutor(3, thread_name_prefix="sfmonitor-query")
-        self._searchable = search.exists(self._reader_conn())  # also: fail now if unreadable
-        self._broad: dict[tuple[tuple[str, ...], int], bool] = {}
+        reader = self._reader_conn()
+        self._searchable = search.exists(reader)  # also: fail now if unreadable
+        # a read-only look at a file of an older schema has no deletion count: nothing is
+        # remembered there
+        self._counting = bool(
+            reader.execute(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'store_meta'"
+            ).fetchone()[0]
+        )
+        self._plan_lock = threading.Lock()
+        self._plans: dict[tuple[str, ...], str | None] = {}
+        self._sampled: tuple[int, list[str]] = (-1, [])  # size bucket, sample
         self._indexer: threading.Thread | None = None
         self._stopping = threading.Event()
         self._new_rows = threading.Event()
@@ -309,7 +322,6 @@ class CaptureStore:
         with self._transaction() as conn:
             conn.execute("DELETE FROM events WHERE profile_id = ?", (profile_id,))
             conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
-        self._forget_anchors()
 
     # --- subscriptions and replay state ----------------------------------------------------
 
@@ -347,7 +359,6 @@ class CaptureStore:
                 "SELECT id FROM events WHERE profile_id = ? AND channel = ? LIMIT ?",
                 (profile_id, channel),
             )
-        self._forget_anchors()
 
     def replay_states(self, profile_id: int) -> dict[str, ReplayState]:
         rows = self._read(
@@ -471,7 +482,8 @@ class CaptureStore:
         flt = parse(query.text) if query.text.strip() else None
         texts = tuple(t for t in flt.texts if search.usable(t)) if flt else ()
         out = Compiled()
-        out.indexed = bool(texts) and self._searchable and self._narrows(texts)
+        expression = self._plan(texts) if texts and self._searchable else None
+        out.indexed = expression is not None
         plus = "+" if out.indexed else ""
         # a text filter reads the rows anyway: in table order, not through the profile's
         # index (one b-tree walk per row instead of two, and no sort for the id order)
@@ -499,25 +511,28 @@ class CaptureStore:
         if out.indexed:
             low, high = query.after_id or 0, query.upto_id or search.MAX_ID
             out.sql.append(search.CANDIDATES)
-            out.params += [search.match_expression(list(texts)), low, high, low, high]
+            out.params += [expression, low, high, low, high]
         return out
 
-    def _narrows(self, texts: tuple[str, ...]) -> bool:
-        """Whether the search index narrows these texts: it has nearly caught up, and
-        they are not common words (remembered until the capture doubles in size: the
-        share of events holding a trigram changes slowly, and every window asks)."""
+    def _plan(self, texts: tuple[str, ...]) -> str | None:
+        """The search index's query for these texts, or None to scan: the index is far
+        behind, or they are common. Plans come from a sample of the events, taken again
+        when the capture doubles in size (how common a text is changes slowly, and every
+        window asks)."""
         conn = self._reader_conn()
         newest, indexed = search.progress(conn)
         if newest - indexed > search.MAX_UNINDEXED:
-            return False
-        key = (texts, newest.bit_length())
-        broad = self._broad.get(key)
-        if broad is None:
-            broad = search.broad(conn, list(texts))
-            if len(self._broad) > 256:
-                self._broad.clear()
-            self._broad[key] = broad
-        return not broad
+            return None
+        bucket = newest.bit_length()
+        with self._plan_lock:
+            if self._sampled[0] != bucket:
+                self._sampled = (bucket, search.sample(conn, newest))
+                self._plans.clear()
+            if texts not in self._plans:
+                if len(self._plans) > 256:
+                    self._plans.clear()
+                self._plans[texts] = search.plan(self._sampled[1], list(texts))
+            return self._plans[texts]
 
     # --- search index ----------------------------------------------------------------------
 
@@ -554,10 +569,58 @@ class CaptureStore:
 
     def count(self, query: EventQuery) -> int:
         """How many events match (raises FilterError for a bad filter)."""
+        return self._count(query, parallel=False)
+
+    def _count(self, query: EventQuery, parallel: bool) -> int:
+        """Count on from the query's remembered count (``counts``), if there is one."""
+        key = key_of(query) if self._counting else None
+        known = self._counts.get(key, query.upto_id) if key is not None else None
+        for start in (known, None) if known else (None,):
+            total = self._count_from(query, start, parallel)
+            if total is not None:
+                return total
+        return self._count_snapshot(query)[0]  # events are being deleted: no remembering
+
+    def _count_from(self, query: EventQuery, known: Counted | None, parallel: bool) -> int | None:
+        """The count of ``query``: ``known`` plus the events after it. With ``parallel``,
+        a text filter over a long range is counted in two halves at once (it reads every
+        candidate row). None if an event was deleted meanwhile."""
+        rest = query if known is None else replace(query, after_id=known.upto)
+        parts = [rest]
+        if parallel and query.text.strip():
+            low = rest.after_id or 0
+            newest = self.max_event_id()  # the lower half is all stored already
+            high = newest if query.upto_id is None else min(query.upto_id, newest)
+            if high - low > 2 * ANCHOR_EVERY:
+                middle = (low + high) // 2
+                parts = [replace(rest, upto_id=middle), replace(rest, after_id=middle)]
+        if len(parts) == 1:
+            results = [self._count_snapshot(rest)]
+        else:
+            futures = [self._pool.submit(self._count_snapshot, part) for part in parts]
+            results = [f.result() for f in futures]
+        deletions = {r[2] for r in results} | ({known.deletions} if known else set())
+        if len(deletions) != 1:
+            return None
+        total = (known.count if known else 0) + sum(r[0] for r in results)
+        key, done = key_of(query), deletions.pop()
+        if key is not None and done is not None:
+            top = results[-1][1]
+            upto = top if query.upto_id is None else min(query.upto_id, top)
+            self._counts.put(key, Counted(upto, total, done))
+        return total
+
+    def _count_snapshot(self, query: EventQuery) -> tuple[int, int, int | None]:
+        """How many events match, the newest id and the deletion count, all seen in one
+        snapshot of the database (one statement)."""
         where = self._where(query)
-        return int(
-            self._read(f"SELECT count(*) FROM events e{self._clause(where)}", where.params)[0][0]
-        )
+        deletions = "(SELECT deletions FROM store_meta)" if self._counting else "NULL"
+        row = self._read(
+            f"SELECT count(*), (SELECT coalesce(max(id), 0) FROM events), {deletions} "
+            f"FROM events e{self._clause(where)}",
+            where.params,
+        )[0]
+        return int(row[0]), int(row[1]), row[2]
 
     def fetch(
         self,
@@ -590,21 +653,13 @@ class CaptureStore:
         self, query: EventQuery, limit: int = 100, sort: str = "id", descending: bool = False
     ) -> tuple[int, list[EventRow]]:
         """How many events match, and the first window, in parallel on several
-        connections: a text filter's count reads every candidate row, so it is split in
-        two halves of the id range."""
+        connections (a text filter's count in two halves of the id range)."""
         self._where(query)  # a bad filter raises here, on the caller's thread
-        parts = [query]
-        if query.text.strip():
-            low, high = query.after_id or 0, query.upto_id or self.max_event_id()
-            if high - low > 2 * ANCHOR_EVERY:
-                middle = (low + high) // 2
-                parts = [replace(query, upto_id=middle), replace(query, after_id=middle)]
         with self._queries_lock:
             self._queries += 1
         try:
             rows = self._pool.submit(self.fetch, query, 0, limit, sort, descending)
-            counts = [self._pool.submit(self.count, part) for part in parts]
-            return sum(c.result() for c in counts), rows.result()
+            return self._count(query, parallel=True), rows.result()
         finally:
             with self._queries_lock:
                 self._queries -= 1
@@ -615,7 +670,11 @@ class CaptureStore:
         with one index scan, extended as rows arrive) turns "row 900,000" into a seek plus
         a short skip. New rows only append to the ascending order; deletes forget all."""
         key = (tuple(where.sql), tuple(where.params))
+        deletions = self._deletions()
         with self._anchor_lock:
+            if deletions != self._anchors_deletions:
+                self._anchors.clear()
+                self._anchors_deletions = deletions
             anchors = self._anchors.pop(key, None) or []
             self._anchors[key] = anchors  # most recently used last
             while len(self._anchors) > MAX_ANCHORED_QUERIES:
@@ -641,9 +700,21 @@ class CaptureStore:
             index = min(wanted, len(anchors) - 1)
             return anchors[index], offset - index * ANCHOR_EVERY
 
-    def _forget_anchors(self) -> None:
+    def _deletions(self) -> int | None:
+        """How many events were ever deleted from this file (None: an older schema)."""
+        if not self._counting:
+            return None
+        return int(self._read("SELECT deletions FROM store_meta")[0][0])
+
+    def clear_caches(self) -> None:
+        """Forget remembered counts, windows and search plans (benchmarks time cold
+        queries with it; answers never depend on them)."""
+        self._counts.clear()
         with self._anchor_lock:
             self._anchors.clear()
+        with self._plan_lock:
+            self._sampled = (-1, [])
+            self._plans.clear()
 
     def event(self, event_id: int) -> EventRow | None:
         rows = self._read(f"SELECT {_ROW_COLUMNS}, e.raw FROM events e WHERE e.id = ?", (event_id,))
@@ -712,7 +783,6 @@ class CaptureStore:
                     f"DELETE FROM events WHERE id IN ({select})", (*params, RETENTION_CHUNK)
                 )
                 total += cur.rowcount
-            self._forget_anchors()
             if cur.rowcount < RETENTION_CHUNK:
                 return total
 

@@ -77,6 +77,18 @@ MIGRATIONS: list[str] = [
     ALTER TABLE profiles ADD COLUMN source TEXT NOT NULL DEFAULT '';
     CREATE INDEX events_channel ON events (profile_id, channel);
     """,
+    # v3: a count of deleted events, so that remembered counts and windows (which stay
+    # right while events are only appended) can tell that they are stale, in any process
+    """
+    CREATE TABLE store_meta (
+        only INTEGER PRIMARY KEY CHECK (only = 1),
+        deletions INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO store_meta VALUES (1, 0);
+    CREATE TRIGGER events_deleted AFTER DELETE ON events BEGIN
+        UPDATE store_meta SET deletions = deletions + 1;
+    END;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -17,16 +17,17 @@ substring filter scans, as before.
 
 from __future__ import annotations
 
+import json
+import random
 import sqlite3
 
 MIN_TERM = 3  # a trigram index cannot narrow a search for one or two characters
-BROAD_SHARE = 0.15  # a trigram in more than this share of the events: scanning is cheaper
+BROAD_SHARE = 0.15  # candidates in more than this share of the events: scanning is cheaper
 MAX_UNINDEXED = 50_000  # more events than this not indexed yet (a flood): scanning is cheaper
 
 _CREATE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS events_text USING fts5(summary, raw, "
     "content='events', content_rowid='id', tokenize='trigram', detail='none')",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS events_text_vocab USING fts5vocab(events_text, 'row')",
     "CREATE TABLE IF NOT EXISTS search_progress (only INTEGER PRIMARY KEY CHECK (only = 1), "
     "upto INTEGER NOT NULL)",
     "INSERT OR IGNORE INTO search_progress VALUES (1, 0)",
@@ -97,26 +98,57 @@ def usable(text: str) -> bool:
     return text.isascii() and len(text) >= MIN_TERM and "\x00" not in text
 
 
-def match_expression(texts: list[str]) -> str:
-    """An FTS5 query that every event containing all of ``texts`` matches."""
-    grams = dict.fromkeys(g for text in texts for g in trigrams(text))
-    return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
+SAMPLE_SIZE = 512  # events read to estimate how common a text and its trigrams are
+MAX_GRAMS = 4  # trigrams per query: each more narrows less and costs a doclist merge
 
 
-def broad(conn: sqlite3.Connection, texts: list[str]) -> bool:
-    """Whether every text looks common: its first and last trigrams (checking two keeps
-    this cheap) are each in more than BROAD_SHARE of the indexed events. Then the index
-    would hand out most events as candidates, and a scan is cheaper."""
-    indexed = conn.execute("SELECT upto FROM search_progress").fetchone()[0]  # about
-    for text in texts:
-        grams = trigrams(text)
-        for gram in {grams[0], grams[-1]}:
-            row = conn.execute(
-                "SELECT doc FROM events_text_vocab WHERE term = ?", (gram,)
-            ).fetchone()
-            if (row[0] if row else 0) <= BROAD_SHARE * indexed:
-                return False
-    return True
+def sample(conn: sqlite3.Connection, newest: int, size: int = SAMPLE_SIZE) -> list[str]:
+    """The lowercased summary and raw message of up to ``size`` events picked at random
+    among the ids (one seek each): the planner's statistics. A sample is cheaper than the
+    index's own counts, which read a trigram's whole doclist (~50 ms for a trigram in a
+    million events). Random, not evenly spaced: a capture's events often come in a
+    repeating pattern that a fixed step would sample only one part of. Seeded with
+    ``newest`` so that the same capture gets the same plans."""
+    if newest < 1:
+        return []
+    ids = random.Random(newest).sample(range(1, newest + 1), min(size, newest))
+    rows = conn.execute(
+        "SELECT lower(summary) || char(10) || lower(raw) FROM events "
+        "WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def plan(samples: list[str], texts: list[str]) -> str | None:
+    """The FTS5 query whose matches include every event containing all of ``texts``, or
+    None when the index would not narrow enough (a scan is cheaper).
+
+    It uses a few trigrams: the rarest in the sample first, then others that still remove
+    candidates from the sample, or are too rare for the sample to tell (in at most 1% of
+    it: a short doclist, cheap to merge, and likely to narrow).
+    Any subset of a text's trigrams gives a superset of its matches, and every candidate
+    is checked with LIKE, so the choice changes speed, never answers. Candidates in more
+    than BROAD_SHARE of the sample: scan, the index would only add seeks."""
+    holders = {
+        gram: {i for i, text in enumerate(samples) if gram in text}
+        for text in texts
+        for gram in trigrams(text)
+    }
+    ranked = sorted(holders, key=lambda g: len(holders[g]))  # stable: ties keep text order
+    rare = len(samples) // 100
+    chosen = [ranked[0]]
+    candidates = holders[ranked[0]]
+    for gram in ranked[1:]:
+        if len(chosen) == MAX_GRAMS:
+            break
+        narrower = candidates & holders[gram]
+        if len(holders[gram]) <= rare or len(narrower) < len(candidates):
+            chosen.append(gram)
+            candidates = narrower
+    if len(candidates) > BROAD_SHARE * len(samples):
+        return None
+    return " AND ".join('"' + g.replace('"', '""') + '"' for g in chosen)
 
 
 def progress(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -130,7 +162,7 @@ def progress(conn: sqlite3.Connection) -> tuple[int, int]:
 
 MAX_ID = 2**63 - 1
 # ``e.id``'s candidates: the index's matches and every event the index has not reached,
-# between two ids. Parameters: the ``match_expression``, then low, high, low, high.
+# between two ids. Parameters: the ``plan``, then low, high, low, high.
 CANDIDATES = (
     "e.id IN (SELECT rowid FROM events_text(?) WHERE rowid > ? AND rowid <= ? UNION ALL "
     "SELECT id FROM events WHERE id > max(?, (SELECT upto FROM search_progress)) AND id <= ?)"

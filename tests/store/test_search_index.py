@@ -169,3 +169,13 @@ def test_far_behind_the_index_is_not_used_and_answers_stay_exact(
     query = EventQuery(pid, text="rare-")
     assert "events_text" not in " ".join(s._where(query).sql)
     assert s.count(query) == len(oracle(s, pid, ["rare-"]))
+
+
+def test_a_plan_uses_the_few_trigrams_that_narrow_and_none_for_common_text() -> None:
+    samples = [f'event {i} acme corp "x"' for i in range(100)] + ["zebra crossing"]
+    assert search.plan(samples, ["acme"]) is None  # in every event: scan
+    assert search.plan(samples, ["corp 7"]) == '"p 7"'  # the others narrow nothing
+    rare = search.plan(samples, ["zebra crossing"])  # 12 trigrams, all rare
+    assert rare is not None and rare.count(" AND ") + 1 == search.MAX_GRAMS
+    assert search.plan(samples, ['q"z']) == '"q""z"'  # a quote stays text
+    assert search.plan([], ["anything"]) is not None  # nothing sampled yet
