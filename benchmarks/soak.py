@@ -24,23 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sfmonitor.emulator import (  # noqa: E402
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
-    DEFAULT_PASSWORD,
-    DEFAULT_USERNAME,
-    Emulator,
-    EmulatorConfig,
-)
+from sfmonitor.demo import DEMO_SECRETS, save_emulator_profile  # noqa: E402
+from sfmonitor.emulator import Emulator, EmulatorConfig  # noqa: E402
 from sfmonitor.emulator.faults import Pending  # noqa: E402
 from sfmonitor.store import (  # noqa: E402
     Capture,
     CaptureStore,
-    Environment,
     EventQuery,
-    Profile,
-    Secrets,
-    Subscription,
 )
 
 CHANNELS = (
@@ -119,23 +109,12 @@ async def soak(
     async with Emulator(EmulatorConfig(connect_timeout=2.0, max_interval=10.0)) as emulator:
         emulator.org.ensure_topic("Soak")
         with CaptureStore.open(folder) as store:
-            profile = store.save_profile(
-                Profile(
-                    "Soak",
-                    Environment.CUSTOM,
-                    emulator.url,
-                    username=DEFAULT_USERNAME,
-                    client_id=DEFAULT_CLIENT_ID,
-                )
-            )
-            assert profile.id is not None
-            for channel in CHANNELS:
-                store.set_subscription(profile.id, Subscription(channel))
+            profile = save_emulator_profile(store, emulator.url, CHANNELS, "Soak")
             live: set[str] = set()
             capture = Capture(
                 store,
                 profile,
-                Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET),
+                DEMO_SECRETS,
                 store.subscriptions(profile.id),
                 on_notice=lambda n: (
                     live.add(n.channel) if getattr(n, "status", None) == "live" else None

@@ -12,8 +12,8 @@ import threading
 import time
 from pathlib import Path
 
-from sfmonitor.emulator import DEFAULT_CLIENT_ID, DEFAULT_USERNAME
-from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile, Subscription
+from sfmonitor.demo import save_emulator_profile
+from sfmonitor.store import CaptureStore, EventQuery
 from tests.emulator_thread import EmulatorThread, emulator_thread
 
 CHANNELS = ("/topic/Foo", "/event/Low_Ink__e", "/data/AccountChangeEvent", "/u/news")
@@ -90,18 +90,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_stores_nothing_twice(tmp_pa
     with emulator_thread(connect_timeout=1.0) as emu:
         emu.call(lambda: emu.emulator.org.ensure_topic("Foo"))
         with CaptureStore.open(folder) as store:
-            profile = store.save_profile(
-                Profile(
-                    "Emu",
-                    Environment.CUSTOM,
-                    emu.url,
-                    username=DEFAULT_USERNAME,
-                    client_id=DEFAULT_CLIENT_ID,
-                )
-            )
-            assert profile.id is not None
-            for ch in CHANNELS:
-                store.set_subscription(profile.id, Subscription(ch))
+            save_emulator_profile(store, emu.url, CHANNELS)
 
         log = tmp_path / "run0.log"
         proc = start_capture(folder, log)

@@ -11,28 +11,19 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from sfmonitor.emulator import (
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
-    DEFAULT_PASSWORD,
-    DEFAULT_USERNAME,
-    Emulator,
-    EmulatorConfig,
-)
+from sfmonitor.demo import DEMO_SECRETS, save_emulator_profile
+from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.store import (
     Capture,
     CaptureStore,
-    Environment,
     EventQuery,
     Profile,
-    Secrets,
     StoreWriteError,
     Subscription,
 )
 
 pytestmark = pytest.mark.asyncio
 CHANNELS = ("/topic/Foo", "/event/Low_Ink__e", "/data/AccountChangeEvent", "/u/news")
-SECRETS = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
 
 
 @pytest_asyncio.fixture
@@ -44,19 +35,7 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 @pytest.fixture
 def profile(store: CaptureStore, emulator: Emulator) -> Profile:
-    p = store.save_profile(
-        Profile(
-            "Emu",
-            Environment.CUSTOM,
-            emulator.url,
-            username=DEFAULT_USERNAME,
-            client_id=DEFAULT_CLIENT_ID,
-        )
-    )
-    assert p.id is not None
-    for channel in CHANNELS:
-        store.set_subscription(p.id, Subscription(channel))
-    return p
+    return save_emulator_profile(store, emulator.url, CHANNELS)
 
 
 class Run:
@@ -67,7 +46,7 @@ class Run:
         self.capture = Capture(
             store,
             profile,
-            SECRETS,
+            DEMO_SECRETS,
             store.subscriptions(profile.id or 0),
             **options,  # type: ignore[arg-type]
         )

@@ -12,21 +12,14 @@ import pytest
 import pytest_asyncio
 from PySide6.QtWidgets import QMessageBox
 
-from sfmonitor.emulator import (
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
-    DEFAULT_PASSWORD,
-    DEFAULT_USERNAME,
-    Emulator,
-    EmulatorConfig,
-)
-from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile, Secrets, Subscription
+from sfmonitor.demo import DEMO_SECRETS, save_emulator_profile
+from sfmonitor.emulator import Emulator, EmulatorConfig
+from sfmonitor.store import CaptureStore, Environment, EventQuery, Secrets
 from sfmonitor.ui.export_flow import SCOPES
 from sfmonitor.ui.main_window import MainWindow
 from tests.ui.conftest import wait_until
 
 pytestmark = pytest.mark.asyncio
-SECRETS = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
 
 
 async def test_first_run_offers_connect_and_demo(window: MainWindow) -> None:
@@ -163,23 +156,14 @@ async def test_a_refused_login_is_shown_verbatim(window: MainWindow) -> None:
 async def emulated(window: MainWindow, store: CaptureStore) -> AsyncIterator[Emulator]:
     """The window connected to a plain emulated org with one channel, /u/news."""
     async with Emulator(EmulatorConfig(connect_timeout=2.0)) as emulator:
-        profile = store.save_profile(
-            Profile(
-                "Org",
-                Environment.SANDBOX,
-                emulator.url,
-                username=DEFAULT_USERNAME,
-                client_id=DEFAULT_CLIENT_ID,
-            )
+        profile = save_emulator_profile(
+            store, emulator.url, ("/u/news", "/u/other"), "Org", Environment.SANDBOX
         )
-        assert profile.id is not None
-        store.set_subscription(profile.id, Subscription("/u/news"))
-        store.set_subscription(profile.id, Subscription("/u/other"))
         emulator.org.clock.offset = -600.0  # ten minutes before the app started
         for i in range(5):  # not wanted until a replay
             emulator.org.publish_any("/u/news", f"old {i}")
         emulator.org.clock.offset = 0.0
-        await window.open_profile(profile, SECRETS)
+        await window.open_profile(profile, DEMO_SECRETS)
         await wait_until(
             lambda: all("live" in window.sidebar.list.item(i).text() for i in range(2))
         )
