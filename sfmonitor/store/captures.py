@@ -40,7 +40,7 @@ from .models import (
     now_ms,
 )
 from .paths import DB_NAME, ensure_private_dir
-from .schema import migrate
+from .schema import migrate, write_transaction
 
 SORT_COLUMNS = {
     "id": "e.id",
@@ -250,15 +250,8 @@ class CaptureStore:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         if self._writer is None:
             raise ReadOnlyStoreError(f"{self.path} is open read-only")
-        with self._write_lock:
-            conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._write_lock, write_transaction(self._writer) as conn:
+            yield conn
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self._reader_conn().execute(sql, params).fetchall()

@@ -7,7 +7,9 @@ database, a copy is written next to it (``capture.db.v1.bak``).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 MIGRATIONS: list[str] = [
@@ -97,6 +99,19 @@ class SchemaTooNewError(RuntimeError):
     """The database was written by a newer sfmonitor."""
 
 
+@contextlib.contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE (take the write lock now, not at the first write), COMMIT, or
+    ROLLBACK on any error; for connections in autocommit mode (isolation_level None)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def version_of(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
@@ -122,15 +137,10 @@ def migrate(conn: sqlite3.Connection, path: Path | None, target: int = SCHEMA_VE
         finally:
             backup.close()
     for version in range(current, target):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             for statement in _statements(MIGRATIONS[version]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
     return current
 
 

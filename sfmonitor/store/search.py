@@ -21,6 +21,8 @@ import json
 import random
 import sqlite3
 
+from .schema import write_transaction
+
 MIN_TERM = 3  # a trigram index cannot narrow a search for one or two characters
 BROAD_SHARE = 0.15  # candidates in more than this share of the events: scanning is cheaper
 MAX_UNINDEXED = 50_000  # more events than this not indexed yet (a flood): scanning is cheaper
@@ -45,14 +47,9 @@ _CREATE = (
 def ensure(conn: sqlite3.Connection) -> bool:
     """Create the index if this SQLite can; False if it cannot (no FTS5 or trigram)."""
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             for statement in _CREATE:
                 conn.execute(statement)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
     except sqlite3.OperationalError:
         return False
     return True
