@@ -475,7 +475,7 @@ class CaptureStore:
         flt = parse(query.text) if query.text.strip() else None
         texts = tuple(t for t in flt.texts if search.usable(t)) if flt else ()
         out = Compiled()
-        expression = self._plan(texts) if texts and self._searchable else None
+        expression = self._plan(texts, query) if texts and self._searchable else None
         out.indexed = expression is not None
         plus = "+" if out.indexed else ""
         # a text filter reads the rows anyway: in table order, not through the profile's
@@ -507,13 +507,16 @@ class CaptureStore:
             out.params += [expression, low, high, low, high]
         return out
 
-    def _plan(self, texts: tuple[str, ...]) -> str | None:
-        """The search index's query for these texts, or None to scan: the index is far
-        behind, or they are common. Plans come from a sample of the events, taken again
-        when the capture doubles in size (how common a text is changes slowly, and every
-        window asks)."""
+    def _plan(self, texts: tuple[str, ...], query: EventQuery) -> str | None:
+        """The search index's query for these texts, or None to scan: the query spans
+        few events (a live update), the index is far behind, or the texts are common.
+        Plans come from a sample of the events, taken again when the capture doubles in
+        size (how common a text is changes slowly, and every window asks)."""
         conn = self._reader_conn()
         newest, indexed = search.progress(conn)
+        high = newest if query.upto_id is None else min(query.upto_id, newest)
+        if high - (query.after_id or 0) <= search.FEW_EVENTS:
+            return None
         if newest - indexed > search.MAX_UNINDEXED:
             return None
         bucket = newest.bit_length()

@@ -34,6 +34,12 @@ def events_for(start: int, n: int) -> list:
     return out
 
 
+@pytest.fixture(autouse=True)
+def index_small_captures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These captures are small: let the index serve them all the same."""
+    monkeypatch.setattr(search, "FEW_EVENTS", 0)
+
+
 def oracle(store: CaptureStore, pid: int, words: list[str]) -> list[int]:
     rows = store.fetch(EventQuery(pid), limit=10**6, with_raw=True)
     return [
@@ -77,6 +83,19 @@ def test_a_rare_word_is_found_through_the_index_among_indexed_and_new_events(
     assert [r.id for r in s.fetch(query, limit=100)] == expected
     count, rows = s.count_and_fetch(EventQuery(pid, text="RARE-291"))
     assert count == 1 and "rare-291" in rows[0].summary.lower()
+
+
+def test_a_live_update_reads_its_few_new_events_instead_of_the_index(
+    half_indexed: tuple[CaptureStore, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, pid = half_indexed
+    monkeypatch.setattr(search, "FEW_EVENTS", 200)
+    top = s.max_event_id()
+    live = EventQuery(pid, text="rare-", after_id=top - 150, upto_id=top)
+    assert "events_text" not in " ".join(s._where(live).sql)
+    assert "events_text" in " ".join(s._where(EventQuery(pid, text="rare-")).sql)
+    expected = [i for i in oracle(s, pid, ["rare-"]) if i > top - 150]
+    assert expected and s.count(live) == len(expected)
 
 
 def test_a_word_in_most_events_is_scanned_not_looked_up(
