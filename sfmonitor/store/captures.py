@@ -476,8 +476,7 @@ class CaptureStore:
         texts = tuple(t for t in flt.texts if search.usable(t)) if flt else ()
         out = Compiled()
         expression = self._plan(texts, query) if texts and self._searchable else None
-        out.indexed = expression is not None
-        plus = "+" if out.indexed else ""
+        plus = "+" if expression is not None else ""
         # a text filter reads the rows anyway: in table order, not through the profile's
         # index (one b-tree walk per row instead of two, and no sort for the id order)
         scan = "+" if flt is not None and flt.texts else plus
@@ -501,10 +500,10 @@ class CaptureStore:
             out.params.append(orjson.dumps(list(query.ids)).decode())
         if flt is not None:
             compile_filter(flt, out)
-        if out.indexed:
-            low, high = query.after_id or 0, query.upto_id or search.MAX_ID
-            out.sql.append(search.CANDIDATES)
-            out.params += [expression, low, high, low, high]
+        if expression is not None:
+            low = query.after_id or 0
+            high = search.MAX_ID if query.upto_id is None else query.upto_id
+            out.match = (expression, low, high)
         return out
 
     def _plan(self, texts: tuple[str, ...], query: EventQuery) -> str | None:
@@ -560,8 +559,14 @@ class CaptureStore:
                 self._stopping.wait((time.monotonic() - started) * rest)
 
     @staticmethod
-    def _clause(where: Compiled) -> str:
-        return f" WHERE {' AND '.join(where.sql)}" if where.sql else ""
+    def _clause(where: Compiled) -> tuple[str, list[object]]:
+        """The WHERE clause of a query and its parameters: its conditions, then the
+        search index's candidates."""
+        sql, params = list(where.sql), list(where.params)
+        if where.match is not None:
+            sql.append(search.CANDIDATES)
+            params += search.candidate_params(where.match)
+        return (f" WHERE {' AND '.join(sql)}" if sql else ""), params
 
     def count(self, query: EventQuery) -> int:
         """How many events match (raises FilterError for a bad filter)."""
@@ -609,12 +614,12 @@ class CaptureStore:
     def _count_snapshot(self, query: EventQuery) -> tuple[int, int, int | None]:
         """How many events match, the newest id and the deletion count, all seen in one
         snapshot of the database (one statement)."""
-        where = self._where(query)
+        clause, params = self._clause(self._where(query))
         deletions = "(SELECT deletions FROM store_meta)" if self._counting else "NULL"
         row = self._read(
             f"SELECT count(*), (SELECT coalesce(max(id), 0) FROM events), {deletions} "
-            f"FROM events e{self._clause(where)}",
-            where.params,
+            f"FROM events e{clause}",
+            params,
         )[0]
         return int(row[0]), int(row[1]), row[2]
 
@@ -628,21 +633,29 @@ class CaptureStore:
         with_raw: bool = False,
     ) -> list[EventRow]:
         """A window of matching events in the given order (ties by storage order)."""
-        column = SORT_COLUMNS[sort]
-        direction = "DESC" if descending else "ASC"
+        order = f"{SORT_COLUMNS[sort]} {'DESC' if descending else 'ASC'}"
+        order += f", e.id {'DESC' if descending else 'ASC'}"
+        in_id_order = sort == "id" and not descending
         where = self._where(query)
-        if sort == "id" and not descending and offset >= ANCHOR_EVERY:
+        start_id = 0
+        if in_id_order and offset >= ANCHOR_EVERY:
             start_id, offset = self._anchor(where, offset)
-            bound = "+e.id >= ?" if where.indexed else "e.id >= ?"
-            where = Compiled([*where.sql, bound], [*where.params, start_id], where.indexed)
-        columns = _ROW_COLUMNS + (", e.raw" if with_raw else "")
         # Find the window's ids first (an index-only scan where possible), then the rows.
-        sql = (
-            f"SELECT {columns} FROM events e WHERE e.id IN (SELECT e.id FROM events e"
-            f"{self._clause(where)} ORDER BY {column} {direction}, e.id {direction} "
-            f"LIMIT ? OFFSET ?) ORDER BY {column} {direction}, e.id {direction}"
+        if where.match is not None and in_id_order:
+            ids, params = search.first_ids(
+                where.sql, where.params, where.match, offset + limit, start_id - 1
+            )
+        else:
+            if start_id:
+                where = where.and_also("+e.id >= ?" if where.indexed else "e.id >= ?", start_id)
+            clause, params = self._clause(where)
+            ids = f"SELECT e.id FROM events e{clause} ORDER BY {order}"
+        columns = _ROW_COLUMNS + (", e.raw" if with_raw else "")
+        rows = self._read(
+            f"SELECT {columns} FROM events e WHERE e.id IN ({ids} LIMIT ? OFFSET ?) "
+            f"ORDER BY {order}",
+            [*params, limit, offset],
         )
-        rows = self._read(sql, [*where.params, limit, offset])
         return [EventRow(*r) for r in rows]
 
     def count_and_fetch(
@@ -665,7 +678,7 @@ class CaptureStore:
         rows remain to skip from it. Remembering every ANCHOR_EVERY-th id of a query (found
         with one index scan, extended as rows arrive) turns "row 900,000" into a seek plus
         a short skip. New rows only append to the ascending order; deletes forget all."""
-        key = (tuple(where.sql), tuple(where.params))
+        key = (tuple(where.sql), tuple(where.params), where.match)
         deletions = self._deletions()
         with self._anchor_lock:
             if deletions != self._anchors_deletions:
@@ -677,12 +690,14 @@ class CaptureStore:
                 self._anchors.pop(next(iter(self._anchors)))
             wanted = offset // ANCHOR_EVERY
             if wanted >= len(anchors):
-                extra = Compiled(list(where.sql), list(where.params), where.indexed)
+                extra = where
                 if anchors:
-                    extra.sql.append("+e.id >= ?" if where.indexed else "e.id >= ?")
-                    extra.params.append(anchors[-1])
+                    extra = where.and_also(
+                        "+e.id >= ?" if where.indexed else "e.id >= ?", anchors[-1]
+                    )
+                clause, params = self._clause(extra)
                 cursor = self._reader_conn().execute(
-                    f"SELECT e.id FROM events e{self._clause(extra)} ORDER BY e.id", extra.params
+                    f"SELECT e.id FROM events e{clause} ORDER BY e.id", params
                 )
                 skip_first = bool(anchors)  # the scan starts at the last anchor itself
                 for position, (row_id,) in enumerate(cursor):
@@ -722,12 +737,11 @@ class CaptureStore:
         ``expression`` is a constant SQL expression over the table alias ``e`` written in
         this package (the export record), never text from a user.
         """
-        where = self._where(query)
+        clause, params = self._clause(self._where(query))
         conn = self._connect(f"file:{self.path}?mode=ro", uri=True)
         try:
             cursor = conn.execute(
-                f"SELECT {expression} FROM events e{self._clause(where)} ORDER BY e.id",
-                where.params,
+                f"SELECT {expression} FROM events e{clause} ORDER BY e.id", params
             )
             while chunk := cursor.fetchmany(batch):
                 for (value,) in chunk:

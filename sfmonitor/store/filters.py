@@ -164,7 +164,16 @@ def icontains(haystack: object, needle: object) -> int:
 class Compiled:
     sql: list[str] = field(default_factory=list)
     params: list[object] = field(default_factory=list)
-    indexed: bool = False  # the search index's candidates drive the query
+    # the search index's candidates drive the query: its query and the id range
+    match: tuple[str, int, int] | None = None
+
+    @property
+    def indexed(self) -> bool:
+        return self.match is not None
+
+    def and_also(self, sql: str, param: object) -> Compiled:
+        """A copy with one more condition."""
+        return Compiled([*self.sql, sql], [*self.params, param], self.match)
 
 
 def compile_filter(flt: Filter, out: Compiled) -> None:

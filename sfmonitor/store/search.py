@@ -160,8 +160,37 @@ def progress(conn: sqlite3.Connection) -> tuple[int, int]:
 
 MAX_ID = 2**63 - 1
 # ``e.id``'s candidates: the index's matches and every event the index has not reached,
-# between two ids. Parameters: the ``plan``, then low, high, low, high.
+# between two ids. Parameters: ``candidate_params``.
 CANDIDATES = (
     "e.id IN (SELECT rowid FROM events_text(?) WHERE rowid > ? AND rowid <= ? UNION ALL "
     "SELECT id FROM events WHERE id > max(?, (SELECT upto FROM search_progress)) AND id <= ?)"
 )
+
+
+def candidate_params(match: tuple[str, int, int]) -> list[object]:
+    """The parameters of CANDIDATES for a plan and an id range (low, high]."""
+    expression, low, high = match
+    return [expression, low, high, low, high]
+
+
+def first_ids(
+    conditions: list[str], params: list[object], match: tuple[str, int, int], count: int, after: int
+) -> tuple[str, list[object]]:
+    """SQL (and parameters) for the ids of the first ``count`` events in id order above
+    ``after`` that meet ``conditions`` (over alias ``e``) among the index's candidates.
+
+    It reads the index's matches in id order and stops after ``count`` of them pass,
+    where CANDIDATES collects every match first (~50 ms for a word in 1 of 8 of a
+    million events, for a window of 100). The events the index has not reached are
+    read in id order too; the two parts are merged."""
+    expression, low, high = match
+    low = max(low, after)
+    extra = "".join(f" AND {c}" for c in conditions)
+    sql = (
+        "SELECT id FROM (SELECT e.id AS id FROM events_text(?) t CROSS JOIN events e "
+        "ON e.id = t.rowid WHERE t.rowid > ? AND t.rowid <= min(?, (SELECT upto FROM "
+        f"search_progress)){extra} ORDER BY t.rowid LIMIT ?) UNION ALL SELECT id FROM "
+        "(SELECT e.id AS id FROM events e WHERE e.id > max(?, (SELECT upto FROM "
+        f"search_progress)) AND e.id <= ?{extra} ORDER BY e.id LIMIT ?) ORDER BY id"
+    )
+    return sql, [expression, low, high, *params, count, low, high, *params, count]

@@ -265,10 +265,9 @@ def test_windows_deep_in_a_large_capture_match_plain_offsets(
     q_cdc = EventQuery(profile.id, channels=frozenset({"/data/ChangeEvents"}))
 
     def plain(query: EventQuery, offset: int) -> list[int]:
-        where = store._where(query)
-        clause = store._clause(where)
+        clause, params = store._clause(store._where(query))
         sql = f"SELECT e.replay_id FROM events e{clause} ORDER BY e.id LIMIT 100 OFFSET ?"
-        return [r[0] for r in store._read(sql, [*where.params, offset])]
+        return [r[0] for r in store._read(sql, [*params, offset])]
 
     def check() -> None:
         for query in (q_all, q_cdc):
