@@ -473,9 +473,16 @@ class CaptureStore:
         bounds also go into the candidates' subquery (a live update asks only for new
         rows)."""
         flt = parse(query.text) if query.text.strip() else None
-        texts = tuple(t for t in flt.texts if search.usable(t)) if flt else ()
+        expression = None
+        if flt is not None and flt.texts:
+            newest, indexed = self._progress()
+            samples = self._sample(newest)
+            if len(flt.texts) > 1:
+                flt = replace(flt, texts=search.cheapest_first(samples, flt.texts))
+            texts = tuple(t for t in flt.texts if search.usable(t))
+            if texts and self._searchable:
+                expression = self._plan(texts, query, newest, indexed, samples)
         out = Compiled()
-        expression = self._plan(texts, query) if texts and self._searchable else None
         plus = "+" if expression is not None else ""
         # a text filter reads the rows anyway: in table order, not through the profile's
         # index (one b-tree walk per row instead of two, and no sort for the id order)
@@ -506,27 +513,44 @@ class CaptureStore:
             out.match = (expression, low, high)
         return out
 
-    def _plan(self, texts: tuple[str, ...], query: EventQuery) -> str | None:
+    def _progress(self) -> tuple[int, int]:
+        """The newest event id, and the highest one the search index has reached."""
+        if not self._searchable:
+            return self.max_event_id(), 0
+        return search.progress(self._reader_conn())
+
+    def _sample(self, newest: int) -> list[str]:
+        """The planner's sample of the events (``search.sample``), taken again when the
+        capture doubles in size: how common a text is changes slowly, and every window
+        asks."""
+        with self._plan_lock:
+            if self._sampled[0] != newest.bit_length():
+                self._sampled = (newest.bit_length(), search.sample(self._reader_conn(), newest))
+                self._plans.clear()
+            return self._sampled[1]
+
+    def _plan(
+        self,
+        texts: tuple[str, ...],
+        query: EventQuery,
+        newest: int,
+        indexed: int,
+        samples: list[str],
+    ) -> str | None:
         """The search index's query for these texts, or None to scan: the query spans
-        few events (a live update), the index is far behind, or the texts are common.
-        Plans come from a sample of the events, taken again when the capture doubles in
-        size (how common a text is changes slowly, and every window asks)."""
-        conn = self._reader_conn()
-        newest, indexed = search.progress(conn)
+        few events (a live update), the index is far behind, or the texts are common."""
         high = newest if query.upto_id is None else min(query.upto_id, newest)
         if high - (query.after_id or 0) <= search.FEW_EVENTS:
             return None
         if newest - indexed > search.MAX_UNINDEXED:
             return None
-        bucket = newest.bit_length()
         with self._plan_lock:
-            if self._sampled[0] != bucket:
-                self._sampled = (bucket, search.sample(conn, newest))
-                self._plans.clear()
+            if samples is not self._sampled[1]:  # a new sample came meanwhile
+                return search.plan(samples, list(texts))
             if texts not in self._plans:
                 if len(self._plans) > 256:
                     self._plans.clear()
-                self._plans[texts] = search.plan(self._sampled[1], list(texts))
+                self._plans[texts] = search.plan(samples, list(texts))
             return self._plans[texts]
 
     # --- search index ----------------------------------------------------------------------

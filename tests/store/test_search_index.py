@@ -225,3 +225,19 @@ def test_windows_through_the_index_match_plain_offsets_deep_into_the_matches(
                 [*params, offset],
             )
             assert [r.id for r in s.fetch(query, offset=offset)] == [r[0] for r in plain]
+
+
+def test_a_filter_checks_its_rarest_text_first_and_non_ascii_last() -> None:
+    samples = ["acme corp 1", "acme corp 2", "globex corp 12345"]
+    assert search.cheapest_first(samples, ("Corp", "ACME", "12345")) == ("12345", "ACME", "Corp")
+    assert search.cheapest_first(samples, ("zürich", "corp", "nowhere")) == (
+        "nowhere",
+        "corp",
+        "zürich",
+    )
+
+
+def test_the_rarest_text_comes_first_in_the_sql(half_indexed: tuple[CaptureStore, int]) -> None:
+    s, pid = half_indexed
+    params = s._where(EventQuery(pid, text="corp rare-97")).params
+    assert params.index("%rare-97%") < params.index("%corp%")
