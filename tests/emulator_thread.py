@@ -9,7 +9,29 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sfmonitor.emulator import Emulator, EmulatorConfig
+from sfmonitor.emulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_PASSWORD,
+    DEFAULT_USERNAME,
+    Emulator,
+    EmulatorConfig,
+)
+
+# the emulator's secrets as ``--secrets-stdin`` reads them: password line, client secret line
+SECRETS_STDIN = f"{DEFAULT_PASSWORD}\n{DEFAULT_CLIENT_SECRET}\n"
+
+
+def profiles_add(url: str, channels: tuple[str, ...], name: str = "Emu") -> list[str]:
+    """The arguments of ``sfmonitor profiles add`` for a profile of the emulator at
+    ``url`` as its default user, the secrets read from stdin (``SECRETS_STDIN``)."""
+    subscribe = [arg for channel in channels for arg in ("--channel", channel)]
+    return [
+        *("profiles", "add", name, "--login-url", url),
+        *("--username", DEFAULT_USERNAME, "--client-id", DEFAULT_CLIENT_ID),
+        *subscribe,
+        "--secrets-stdin",
+    ]
 
 
 class EmulatorThread:

@@ -14,10 +14,9 @@ from pathlib import Path
 
 from sfmonitor.demo import save_emulator_profile
 from sfmonitor.store import CaptureStore, EventQuery
-from tests.emulator_thread import EmulatorThread, emulator_thread
+from tests.emulator_thread import SECRETS_STDIN, EmulatorThread, emulator_thread
 
 CHANNELS = ("/topic/Foo", "/event/Low_Ink__e", "/data/AccountChangeEvent", "/u/news")
-SECRETS = "demo-password\nsfmonitor-demo-client-secret\n"
 KILLS = 6
 
 
@@ -40,7 +39,7 @@ def start_capture(folder: Path, log: Path) -> subprocess.Popen[bytes]:
         env=dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring"),
     )
     assert proc.stdin is not None
-    proc.stdin.write(SECRETS.encode())
+    proc.stdin.write(SECRETS_STDIN.encode())
     proc.stdin.close()
     return proc
 

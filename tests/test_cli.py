@@ -12,7 +12,7 @@ import pytest
 
 from sfmonitor.app import main
 from sfmonitor.store import CaptureStore, CredentialVault, EventQuery
-from tests.emulator_thread import emulator_thread
+from tests.emulator_thread import SECRETS_STDIN, emulator_thread, profiles_add
 from tests.memkeyring import MemoryKeyring
 
 
@@ -169,22 +169,9 @@ def stored(folder: Path) -> int:
 def test_capture_against_an_org_profile(
     monkeypatch: pytest.MonkeyPatch, data_folder: Path, tmp_path: Path
 ) -> None:
-    from sfmonitor.emulator import DEFAULT_CLIENT_ID, DEFAULT_USERNAME
-
     with emulator_thread(connect_timeout=1.0) as emu:
-        argv = [
-            *("profiles", "add", "Emu", "--login-url", emu.url, "--username", DEFAULT_USERNAME),
-            *("--client-id", DEFAULT_CLIENT_ID, "--channel", "/u/news", "--secrets-stdin"),
-        ]
-        assert (
-            run(
-                monkeypatch,
-                data_folder,
-                *argv,
-                stdin="demo-password\nsfmonitor-demo-client-secret\n",
-            )
-            == 0
-        )
+        argv = profiles_add(emu.url, ("/u/news",))
+        assert run(monkeypatch, data_folder, *argv, stdin=SECRETS_STDIN) == 0
         emu.call(lambda: [emu.emulator.org.publish_any("/u/news", f"m{i}") for i in range(3)])
         proc = subprocess.Popen(
             [
@@ -206,7 +193,7 @@ def test_capture_against_an_org_profile(
         )
         try:
             assert proc.stdin is not None and proc.stderr is not None
-            proc.stdin.write("demo-password\nsfmonitor-demo-client-secret\n")
+            proc.stdin.write(SECRETS_STDIN)
             proc.stdin.close()
             seen = ""
             for line in proc.stderr:  # ends at EOF if the process dies

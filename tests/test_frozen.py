@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from sfmonitor.emulator import DEFAULT_CLIENT_ID, DEFAULT_USERNAME
 from sfmonitor.store import CaptureStore, EventQuery
-from tests.emulator_thread import emulator_thread
+from tests.emulator_thread import SECRETS_STDIN, emulator_thread, profiles_add
 
 pytestmark = [pytest.mark.frozen, pytest.mark.timeout(600)]
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,24 +136,8 @@ def test_frozen_app_keeps_secrets_in_the_secret_service(
     with emulator_thread(connect_timeout=1.0) as emu:
         emu.call(lambda: [emu.emulator.org.publish_any("/u/news", f"m{i}") for i in range(3)])
         add = subprocess.run(
-            [
-                str(frozen_app),
-                "--data-dir",
-                folder,
-                "profiles",
-                "add",
-                "Emu",
-                "--login-url",
-                emu.url,
-                "--username",
-                DEFAULT_USERNAME,
-                "--client-id",
-                DEFAULT_CLIENT_ID,
-                "--channel",
-                "/u/news",
-                "--secrets-stdin",
-            ],
-            input="demo-password\nsfmonitor-demo-client-secret\n",
+            [str(frozen_app), "--data-dir", folder, *profiles_add(emu.url, ("/u/news",))],
+            input=SECRETS_STDIN,
             capture_output=True,
             text=True,
             timeout=60,

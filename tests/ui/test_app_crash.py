@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sfmonitor.emulator import DEFAULT_CLIENT_ID, DEFAULT_USERNAME
 from sfmonitor.store import CaptureStore, EventQuery
-from tests.emulator_thread import EmulatorThread, emulator_thread
+from tests.emulator_thread import SECRETS_STDIN, EmulatorThread, emulator_thread, profiles_add
 
 CHANNELS = ("/u/news", "/event/Low_Ink__e", "/data/AccountChangeEvent")
 KILLS = 5
@@ -74,23 +73,9 @@ def test_app_killed_five_times_loses_nothing(
     rng = random.Random(11)
     with emulator_thread(connect_timeout=1.0) as emu:
         argv = [sys.executable, "-m", "sfmonitor", "--data-dir", str(folder)]
-        channels = [a for ch in CHANNELS for a in ("--channel", ch)]
         add = subprocess.run(
-            [
-                *argv,
-                "profiles",
-                "add",
-                "Emu",
-                "--login-url",
-                emu.url,
-                "--username",
-                DEFAULT_USERNAME,
-                "--client-id",
-                DEFAULT_CLIENT_ID,
-                *channels,
-                "--secrets-stdin",
-            ],
-            input="demo-password\nsfmonitor-demo-client-secret\n",
+            [*argv, *profiles_add(emu.url, CHANNELS)],
+            input=SECRETS_STDIN,
             capture_output=True,
             text=True,
             timeout=60,
