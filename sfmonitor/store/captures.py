@@ -601,15 +601,18 @@ class CaptureStore:
         key = key_of(query) if self._counting else None
         known = self._counts.get(key, query.upto_id) if key is not None else None
         for start in (known, None) if known else (None,):
-            total = self._count_from(query, start, parallel)
+            total = self._count_from(query, key, start, parallel)
             if total is not None:
                 return total
         return self._count_snapshot(query)[0]  # events are being deleted: no remembering
 
-    def _count_from(self, query: EventQuery, known: Counted | None, parallel: bool) -> int | None:
-        """The count of ``query``: ``known`` plus the events after it. With ``parallel``,
-        a text filter over a long range is counted in two halves at once (it reads every
-        candidate row). None if an event was deleted meanwhile."""
+    def _count_from(
+        self, query: EventQuery, key: EventQuery | None, known: Counted | None, parallel: bool
+    ) -> int | None:
+        """The count of ``query``: ``known`` plus the events after it, remembered under
+        ``key`` (None: not remembered). With ``parallel``, a text filter over a long range
+        is counted in two halves at once (it reads every candidate row). None if an event
+        was deleted meanwhile."""
         rest = query if known is None else replace(query, after_id=known.upto)
         parts = [rest]
         if parallel and query.text.strip():
@@ -628,7 +631,7 @@ class CaptureStore:
         if len(deletions) != 1:
             return None
         total = (known.count if known else 0) + sum(r[0] for r in results)
-        key, done = key_of(query), deletions.pop()
+        done = deletions.pop()
         if key is not None and done is not None:
             top = results[-1][1]
             upto = top if query.upto_id is None else min(query.upto_id, top)
