@@ -31,10 +31,12 @@ class ChannelsFlow:
         finally:
             dialog.deleteLater()
         w.sidebar.add_channel(channel)
-        await w.controller.add_channel(channel, policy)
+        await w.controller.add_channel(w.profile, channel, policy)
 
     async def remove(self, channel: str) -> None:
         w = self.w
+        if w.profile is None or w.profile.read_only:
+            return
         box, keep, drop = remove_channel_box(w, channel)
         try:
             await w.dialogs.run(box)
@@ -43,7 +45,7 @@ class ChannelsFlow:
             box.deleteLater()
         if choice not in (keep, drop):
             return
-        await w.controller.remove_channel(channel, delete_events=choice is drop)
+        await w.controller.remove_channel(w.profile, channel, delete_events=choice is drop)
         remaining = [c for c in w.sidebar.channels() if c != channel]
         w.sidebar.set_channels(remaining)
         w.status.clear_channel_problems(set(remaining))
@@ -53,7 +55,7 @@ class ChannelsFlow:
         w = self.w
         if not channels or w.profile is None:
             return
-        if not w.controller.live:
+        if not (w.controller.live and w.controller.capturing(w.profile)):
             await w.dialogs.inform("Replay", "Connect first: a replay asks the org for events.")
             return
         if w.profile.is_production:

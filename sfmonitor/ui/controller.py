@@ -64,6 +64,8 @@ class MonitorController(QObject):
         self._secrets: Secrets | None = None  # in memory only, to reconnect on request
         self._task: asyncio.Task[None] | None = None
         self.state = ConnectionState.STOPPED
+        self.state_text = "Not connected"
+        self._retry_at = 0.0  # monotonic time of the next attempt (0: none planned)
         self.received = 0
         self._recent: deque[tuple[float, int]] = deque(maxlen=5)
         self.replay: ReplayProgress | None = None
@@ -135,8 +137,14 @@ class MonitorController(QObject):
         self.problem.emit(CONNECTION, reason)
 
     def _set_state(self, state: ConnectionState, text: str, retry_in: float = 0.0) -> None:
-        self.state = state
+        self.state, self.state_text = state, text
+        self._retry_at = time.monotonic() + retry_in if retry_in > 0 else 0.0
         self.state_changed.emit(state.value, text, retry_in)
+
+    @property
+    def retry_in(self) -> float:
+        """Seconds left to the next attempt (0 when none is planned)."""
+        return max(self._retry_at - time.monotonic(), 0.0) if self._retry_at else 0.0
 
     async def disconnect_profile(self) -> None:
         capture, task = self.capture, self._task
@@ -150,25 +158,28 @@ class MonitorController(QObject):
 
     # --- channels --------------------------------------------------------------------------
 
-    async def add_channel(self, channel: str, replay_policy: str = "new") -> None:
-        profile = self._profile()
+    def capturing(self, profile: Profile | None) -> bool:
+        """Whether ``profile`` is the one this controller captures (connected or not)."""
+        return profile is not None and self.profile is not None and profile.id == self.profile.id
+
+    async def add_channel(self, profile: Profile, channel: str, replay_policy: str = "new") -> None:
+        """Add ``channel`` to ``profile``; subscribe at once if that profile is capturing."""
         assert profile.id is not None
         await self.worker.run(
             self.store.set_subscription, profile.id, Subscription(channel, True, replay_policy)
         )
-        if self.capture is not None and self.connected:
+        if self.capturing(profile) and self.capture is not None and self.connected:
             self.capture.book.policies[channel] = replay_policy
             await self._subscribe(channel, None)
 
-    async def remove_channel(self, channel: str, delete_events: bool) -> None:
-        profile = self._profile()
+    async def remove_channel(self, profile: Profile, channel: str, delete_events: bool) -> None:
         assert profile.id is not None
-        if self.capture is not None and self.connected:
+        if self.capturing(profile) and self.capture is not None and self.connected:
             with contextlib.suppress(StreamingError):
                 await self.capture.unsubscribe(channel)
+            if self.replay is not None:
+                self.replay.failed(channel)
         await self.worker.run(self.store.remove_subscription, profile.id, channel, delete_events)
-        if self.replay is not None:
-            self.replay.failed(channel)
 
     async def replay_last_24h(self, channels: list[str]) -> None:
         """Re-subscribe with ALL_EVENTS; events older than 24 h are not kept, those already
@@ -201,11 +212,6 @@ class MonitorController(QObject):
             self.problem.emit(channel, str(exc))
             if self.replay is not None:
                 self.replay.failed(channel)
-
-    def _profile(self) -> Profile:
-        if self.profile is None:
-            raise StreamingError("no profile is open")
-        return self.profile
 
     def _replay_tick(self) -> None:
         if self.replay is None:

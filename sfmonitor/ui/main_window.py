@@ -261,9 +261,9 @@ class MainWindow(QMainWindow):
 
     def _wire_controller(self) -> None:
         c, status = self.controller, self.status
-        c.state_changed.connect(self._state_changed)
-        c.channel_changed.connect(self.sidebar.set_status)
-        c.events_stored.connect(lambda _n: self.model.new_rows_stored())
+        c.state_changed.connect(lambda *_: self._show_state())
+        c.channel_changed.connect(self._channel_changed)
+        c.events_stored.connect(self._events_stored)
         c.problem.connect(status.show_problem)
         c.gap_recorded.connect(lambda ch, text: status.show_activity(f"Gap on {ch}: {text}"))
         c.activity.connect(status.show_activity)
@@ -288,6 +288,7 @@ class MainWindow(QMainWindow):
         self.status.forget_totals()
         self.status.clear_channel_problems(set())
         self._show_title()
+        self._show_state()
         self.apply_filter()
 
     def _show_title(self) -> None:
@@ -370,11 +371,27 @@ class MainWindow(QMainWindow):
 
     # --- status --------------------------------------------------------------------------
 
-    def _state_changed(self, state: str, text: str, retry_in: float) -> None:
+    def _show_state(self) -> None:
+        """The connection's state; while another profile is on screen, whose it is."""
+        c = self.controller
+        state, text, retry_in = c.state.value, c.state_text, c.retry_in
+        if c.profile is not None and not c.capturing(self.profile) and c.connected:
+            text = f"{c.profile.name}: {text}"
+        elif not c.capturing(self.profile):
+            state, text, retry_in = "stopped", "Not connected", 0.0
         self.status.show_state(state, text, retry_in)
         if state in ("stopped", "failed"):
             self.sidebar.set_all_status("offline")
         self.update_actions()
+
+    def _events_stored(self, count: int) -> None:
+        self.model.new_rows_stored()
+        if self.controller.capturing(self.profile):
+            self.status.add_captured(count)
+
+    def _channel_changed(self, channel: str, status: str, error: str) -> None:
+        if self.controller.capturing(self.profile):
+            self.sidebar.set_status(channel, status, error)
 
     def _tick(self) -> None:
         self.status.show_rate(self.controller.rate)
@@ -398,10 +415,11 @@ class MainWindow(QMainWindow):
         profile = self.profile
         writable = profile is not None and not profile.read_only
         editable = writable and profile is not None and profile.environment != Environment.DEMO
-        self.connect_action.setEnabled(not (writable and c.connected))
+        shown_connected = c.connected and c.capturing(profile)
+        self.connect_action.setEnabled(not (writable and shown_connected))
         self.disconnect_action.setEnabled(c.connected)
         self.add_channel_action.setEnabled(writable)
-        self.replay_action.setEnabled(c.live and writable)
+        self.replay_action.setEnabled(writable and c.live and c.capturing(profile))
         self.export_action.setEnabled(profile is not None)
         self.edit_profile_action.setEnabled(editable)
         self.duplicate_profile_action.setEnabled(editable)

@@ -59,8 +59,12 @@ class ProfilesFlow:
 
     async def connect_clicked(self) -> None:
         """Connect the profile on screen; with none (or an export), create one."""
-        current = self.w.profile
-        if current is not None and not current.read_only and not self.w.controller.connected:
+        current, c = self.w.profile, self.w.controller
+        if (
+            current is not None
+            and not current.read_only
+            and not (c.capturing(current) and c.connected)
+        ):
             await self.open_saved(current)
         else:
             await self.new_profile()
@@ -73,6 +77,9 @@ class ProfilesFlow:
             await self.open_profile(*saved)
 
     async def open_saved(self, profile: Profile) -> None:
+        if self.w.controller.capturing(profile) and self.w.controller.connected:
+            await self.open_profile(profile, None)  # capturing already: just show it
+            return
         if profile.environment is Environment.DEMO:
             await self.start_demo()
             return
@@ -91,9 +98,9 @@ class ProfilesFlow:
         await self.open_profile(profile, secrets)
 
     async def open_profile(self, profile: Profile, secrets: Secrets | None) -> None:
-        """Show a profile's capture; connect when secrets are given."""
+        """Show a profile's capture; connect it when secrets are given (which ends the
+        capture of another profile). Only showing one, an export say, stops nothing."""
         w = self.w
-        await w.controller.disconnect_profile()
         await w.show_profile(profile)
         if secrets is not None and not profile.read_only:
             await w.controller.connect_profile(profile, secrets)
@@ -105,7 +112,10 @@ class ProfilesFlow:
         w = self.w
         if w.demo is None:
             w.demo = await w.start_demo(w.store)
-        await self.open_profile(w.demo.profile, w.demo.secrets)
+        if w.controller.capturing(w.demo.profile) and w.controller.connected:
+            await self.open_profile(w.demo.profile, None)
+        else:
+            await self.open_profile(w.demo.profile, w.demo.secrets)
 
     # --- edit, duplicate, delete ---------------------------------------------------------
 
@@ -165,7 +175,8 @@ class ProfilesFlow:
         )
         if not await w.dialogs.confirm(f"Delete {what}", f"Delete {profile.name!r}?", detail):
             return
-        await w.controller.disconnect_profile()
+        if w.controller.capturing(profile):
+            await w.controller.disconnect_profile()
         await w.worker.run(w.store.delete_profile, profile.id)
         await self._forget_secrets(profile.name)
         await w.show_profile(None)

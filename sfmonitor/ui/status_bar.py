@@ -68,6 +68,7 @@ class StatusBar(QStatusBar):
         self.reconnect_button.hide()
         self.reconnect_button.clicked.connect(self.reconnect_requested)
         self.activity_label = ElidedLabel()
+        self.activity_label.setContentsMargins(12, 0, 0, 0)
         self.activity_label.hide()
         self.error_label = ElidedLabel()
         self.error_label.setStyleSheet(f"color: {ERROR}")
@@ -195,6 +196,11 @@ class StatusBar(QStatusBar):
         if self._captured is not None:
             text += f" · {self._captured:,} captured"
         self.total_label.setText(text)
+
+    def add_captured(self, stored: int) -> None:
+        """Events just stored: the total moves with the table, between two recounts."""
+        if self._captured is not None:
+            self.show_totals(captured=self._captured + stored)
 
     def forget_totals(self) -> None:
         """Another profile: its totals are not known yet."""

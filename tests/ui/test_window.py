@@ -135,9 +135,13 @@ async def test_export_and_import_from_the_window(window: MainWindow, tmp_path: P
     assert len(records) == count
     profile = await window.import_capture(target)
     assert profile is not None and profile.read_only
-    assert window.profile == profile and not window.controller.connected
+    assert window.profile == profile
     await wait_until(lambda: window.model.rowCount() == count)
     assert not window.add_channel_action.isEnabled()
+    assert not window.replay_action.isEnabled()  # nothing to replay in an export
+    # looking at an export does not stop the demo's capture
+    assert window.controller.connected and window.controller.profile != profile
+    assert window.status.state_label.text().startswith("Demo: ")
 
 
 async def test_a_refused_login_is_shown_verbatim(window: MainWindow) -> None:
