@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         self.auto_connect_action.setChecked(
             bool(self.settings.value("auto_connect", False, type=bool))
         )
-        self.quit_action = self._action("Quit", "", QKeySequence.StandardKey.Quit)
+        self.quit_action = self._action("Quit", "", "Ctrl+Q")
 
     def _make_menus(self) -> None:
         toolbar = QToolBar("Main")
