@@ -18,7 +18,7 @@ import logging
 import threading
 import webbrowser
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from ..streaming.errors import AuthenticationError
 from .errors import WEB, BrowserLoginError, explain
@@ -109,7 +109,7 @@ class WebLogin:
             "code_challenge_method": self._pkce.method,
             "prompt": "login",
         }
-        return f"{self.login_url}/services/oauth2/authorize?{urlencode(query)}"
+        return f"{self.login_url}/services/oauth2/authorize?{urlencode(query, quote_via=quote)}"
 
     async def start(self) -> str:
         """Listen for the browser's answer; the authorize URL to open."""
