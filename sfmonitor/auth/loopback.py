@@ -100,10 +100,9 @@ class LoopbackReceiver:
         try:
             return await asyncio.wait_for(asyncio.shield(self._answer), timeout)
         except TimeoutError:
-            minutes = f"{timeout / 60:g} minute" + ("" if timeout == 60 else "s")
             raise BrowserLoginError(
                 "timeout",
-                f"no answer from the browser within {minutes}",
+                f"no answer from the browser within {_duration(timeout)}",
                 hint="Start the login again and finish it in the browser",
             ) from None
 
@@ -147,3 +146,11 @@ class LoopbackReceiver:
         if not code:
             return None, page("Login not completed", "The answer holds no code.", 400)
         return Answer(code=code), page("You are logged in", "sfmonitor has received the login.")
+
+
+def _duration(seconds: float) -> str:
+    """``5 minutes`` for the default, ``0.2 seconds`` for a test's."""
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return f"{seconds:g} seconds"
