@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -124,6 +123,8 @@ async def _result(kind: str, tokens: Tokens, http: OAuthHttp, with_identity: boo
 
 
 def _report_browser(opening: asyncio.Future[bool]) -> None:
-    with contextlib.suppress(asyncio.CancelledError):
-        if opening.exception() is None and not opening.result():
-            log.warning("no web browser could be opened: open the login URL shown")
+    if opening.cancelled():
+        return
+    error = opening.exception()
+    if error is not None or not opening.result():
+        log.warning("no web browser could be opened (%s): open the login URL shown", error)

@@ -77,7 +77,7 @@ class LoopbackReceiver:
         app.router.add_get(self.path, self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=False)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         try:
             await site.start()
         except OSError as exc:

@@ -217,3 +217,30 @@ async def test_the_browser_named_by_BROWSER_is_used(
     assert printed[0].startswith(f"{emu.url}/services/oauth2/authorize?")  # shown to copy
     assert printed[-1] == f"logged in as {DEFAULT_USERNAME} production"
     assert marker.read_text().splitlines() == [printed[0]]  # $BROWSER opened that URL
+
+
+async def patient_browser(url: str) -> bool:
+    """A browser that reads the receiver's page to the end and lets the server close the
+    connection first (as browsers may): the closed connection then lingers in TIME_WAIT on
+    the receiver's port."""
+    async with aiohttp.ClientSession() as http, http.get(url, allow_redirects=False) as resp:
+        callback = urlsplit(resp.headers["Location"])
+    reader, writer = await asyncio.open_connection("127.0.0.1", callback.port)
+    target = f"{callback.path}?{callback.query}"
+    writer.write(f"GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+    await writer.drain()
+    page = await reader.read()  # until the receiver closes
+    writer.close()
+    return b"You can close this tab" in page
+
+
+@pytest.mark.asyncio
+async def test_logging_in_again_at_once_on_the_same_port(make_emulator: MakeEmulator) -> None:
+    emu = await make_emulator(auto_approve=True)
+    port = free_port()
+    allow_callback(emu, f"http://localhost:{port}/OauthRedirect")
+    for _ in range(2):
+        result = await web_login(
+            emu.url, DEFAULT_CLIENT_ID, port=port, open_browser=patient_browser
+        )
+        assert result.tokens.access_token
