@@ -74,6 +74,9 @@ _BY_DESCRIPTION: dict[tuple[str, str], str] = {
 _BY_ERROR = {
     "invalid_app_access": "An administrator must allow this app for your user (install it, "
     "or grant 'Approve Uninstalled Connected Apps')",
+    "OAUTH_APP_ACCESS_DENIED": "The org does not let your user use this app (its Permitted "
+    "Users policy, its IP restrictions or your profile): ask an administrator",
+    "OAUTH_APP_BLOCKED": "This app is blocked in the org: ask an administrator",
     "inactive_user": "This Salesforce user is deactivated",
     "inactive_org": "The org is locked, closed or suspended",
     "rate_limit_exceeded": "Too many logins in a short time: wait a few minutes",

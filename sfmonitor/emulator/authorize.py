@@ -7,6 +7,11 @@ with the client's ``state``. A small login page signs in a user of the org (Allo
 ``EmulatorConfig.auto_approve`` skips it and redirects at once with a code for the default
 user. Codes are single-use, short-lived, and bound to the client, the callback URL and the
 PKCE challenge.
+
+Wordings seen in real traffic: ``redirect_uri must match configuration``, ``end-user denied
+authorization``, ``client identifier invalid``. Assumed (not seen): the texts of the PKCE
+refusals at this endpoint (``missing required code challenge``, ``invalid code challenge
+method``).
 """
 
 from __future__ import annotations
