@@ -9,6 +9,7 @@ import ssl
 import sys
 
 from .config import (
+    DEFAULT_CALLBACK_URL,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_PASSWORD,
@@ -25,6 +26,8 @@ default credentials (password, refresh_token and client_credentials grants):
   client id      {DEFAULT_CLIENT_ID}
   client secret  {DEFAULT_CLIENT_SECRET}
   refresh token  {DEFAULT_REFRESH_TOKEN}
+browser login (web-server flow with PKCE, no secret): client id {DEFAULT_CLIENT_ID},
+  callback URL {DEFAULT_CALLBACK_URL}
 login URL = the printed base URL; CometD endpoint = <base URL>/cometd/62.0
 """
 
@@ -59,6 +62,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds without a connect after which a session expires",
     )
     p.add_argument("--max-batch", type=int, default=1000, help="events per connect reply")
+    p.add_argument(
+        "--auto-approve",
+        action="store_true",
+        help="browser logins get a code at once for the default user (no login page)",
+    )
+    p.add_argument(
+        "--block-password-flow",
+        action="store_true",
+        help="refuse the password grant as orgs created since Summer '23 do",
+    )
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
     return p.parse_args(argv)
@@ -69,6 +82,8 @@ async def serve(args: argparse.Namespace) -> None:
         connect_timeout=args.connect_timeout,
         max_interval=args.session_timeout,
         max_events_per_reply=args.max_batch,
+        auto_approve=args.auto_approve,
+        block_password_flow=args.block_password_flow,
     )
     context = None
     if args.tls_cert:

@@ -13,6 +13,8 @@ DEFAULT_PASSWORD = "demo-password"
 DEFAULT_CLIENT_ID = "sfmonitor-demo-client-id"
 DEFAULT_CLIENT_SECRET = "sfmonitor-demo-client-secret"
 DEFAULT_REFRESH_TOKEN = "sfmonitor-demo-refresh-token"
+# the Salesforce CLI's callback URL, which the README tells users to register
+DEFAULT_CALLBACK_URL = "http://localhost:1717/OauthRedirect"
 
 REPLAY_INVALID = (
     "400::The replayId {{{replay_id}}} you provided was invalid. Please provide a valid ID, "
@@ -40,6 +42,18 @@ class ConnectedApp:
     client_secret: str
     # the user that client_credentials runs as
     run_as: str = DEFAULT_USERNAME
+    # --- web-server flow (browser login) and JWT bearer ---------------------------------
+    # callback URLs, matched exactly against redirect_uri
+    callback_urls: list[str] = field(default_factory=lambda: [DEFAULT_CALLBACK_URL])
+    # The app's OAuth settings. Salesforce's defaults for a new app require a secret; the
+    # emulator's app is set up as the README tells users to set theirs: a public client.
+    require_secret_web_server: bool = False
+    require_secret_refresh: bool = False
+    require_pkce: bool = True
+    # PEM certificate (or public key) for the JWT bearer flow ("Use digital signatures")
+    certificate: str | None = None
+    # users pre-authorized for the JWT bearer flow; None = every user of the org
+    jwt_users: list[str] | None = None
 
 
 @dataclass
@@ -62,6 +76,21 @@ class EmulatorConfig:
     access_token_ttl: float | None = None
     # Public base URL (instance_url); None = derived from each request's Host header.
     public_url: str | None = None
+    # --- browser login, JWT, blocked flows (issue 15) ----------------------------------
+    # /services/oauth2/authorize redirects at once with a code for the default user (tests,
+    # demos) instead of showing the login page
+    auto_approve: bool = False
+    # answer the password grant as an org that blocks the username-password flow (the
+    # default since Summer '23): the same invalid_grant / authentication failure as a wrong
+    # password; only Setup's login history tells the two apart
+    block_password_flow: bool = False
+    auth_code_ttl: float = 15 * 60.0  # lifetime of an authorization code (assumed)
+    # JWT "aud" values accepted besides the login URL itself
+    jwt_audiences: tuple[str, ...] = ("https://login.salesforce.com", "https://test.salesforce.com")
+    # what SELECT … FROM Organization answers
+    org_is_sandbox: bool = False
+    org_type: str = "Developer Edition"
+    org_trial_expiration: str | None = None  # set (with org_is_sandbox) for a scratch org
 
     # --- CometD -----------------------------------------------------------------------
     connect_timeout: float = 110.0  # hold time of a long poll (advice.timeout)

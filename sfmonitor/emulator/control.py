@@ -13,6 +13,7 @@ import orjson
 from aiohttp import web
 
 from .faults import MALFORMED_KINDS, Pending
+from .oauth import register_app
 from .org import ChannelError
 
 if TYPE_CHECKING:
@@ -39,6 +40,11 @@ LIVE_SETTINGS = {
     "cdc_event_uuid",
     "monitoring_created_date",
     "filtered_channel_keeps_query",
+    "auto_approve",
+    "block_password_flow",
+    "auth_code_ttl",
+    "org_is_sandbox",
+    "org_type",
 }
 
 
@@ -63,6 +69,7 @@ class ControlApi:
             web.post("/__emulator/config", self.set_config),
             web.post("/__emulator/reset", self.reset),
             web.get("/__emulator/state", self.state),
+            web.post("/__emulator/apps", self.apps),
         ]
 
     @staticmethod
@@ -167,3 +174,13 @@ class ControlApi:
 
     async def state(self, request: web.Request) -> web.Response:
         return _json(self.emu.state())
+
+    async def apps(self, request: web.Request) -> web.Response:
+        """Register or change a connected app: ``client_id`` plus ConnectedApp fields
+        (``callback_urls``, ``certificate`` for the JWT bearer flow, …)."""
+        body = await self._body(request)
+        try:
+            app = register_app(self.emu.org, body)
+        except (KeyError, TypeError, ValueError) as exc:
+            return _bad(f"bad app: {exc}")
+        return _json({"client_id": app.client_id})

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from .bayeux import bearer
 from .org import AuthInvalid, Org
+from .organization import query_organization
 
 JSON = "application/json"
 _VERSION = re.compile(r"^v(\d+\.\d)$")
@@ -54,9 +55,10 @@ class RestApi:
         except AuthInvalid:
             return web.Response(status=403, text="Bad_OAuth_Token")
         user = self.org.users[username]
+        base = self.org.config.public_url or f"{request.scheme}://{request.host}"
         return _json(
             {
-                "sub": user.user_id,
+                "sub": f"{base}/id/{self.org.org_id}/{user.user_id}",
                 "user_id": user.user_id,
                 "organization_id": self.org.org_id,
                 "preferred_username": username,
@@ -212,6 +214,8 @@ class RestApi:
                 {"attributes": {"type": "StreamingChannel"}, "Id": rid, "Name": n}
                 for rid, n in self.org.streaming_channels.items()
             ]
+        elif obj == "organization":
+            return _json(*query_organization(self.org, soql))
         else:
             return _errors(
                 "MALFORMED_QUERY",

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from . import load
+from .authorize import AuthorizeEndpoint
 from .bayeux import CometdEndpoint, DuplicateConnect
 from .clock import Clock
 from .config import EmulatorConfig
@@ -79,6 +80,7 @@ class Emulator:
         app = web.Application(middlewares=[self._fault_middleware], client_max_size=64 << 20)
         rest = RestApi(self.org)
         token = TokenEndpoint(self.org, self._base_url)
+        app.add_routes(AuthorizeEndpoint(self.org, token.codes).routes())
         app.add_routes(
             [
                 web.post("/services/oauth2/token", token.handle),

@@ -11,7 +11,13 @@ Code written for aio-sf-streaming runs with only the import changed::
             ...
 """
 
-from .connectors import BaseConnector, PasswordSalesforceStreaming, RefreshTokenSalesforceStreaming
+from .connectors import (
+    BaseConnector,
+    PasswordSalesforceStreaming,
+    RefreshTokenSalesforceStreaming,
+    TokenSource,
+    TokenSourceSalesforceStreaming,
+)
 from .core import BaseSalesforceStreaming
 from .errors import (
     AuthenticationError,
@@ -74,6 +80,8 @@ __all__ = [
     "StreamEvent",
     "StreamingError",
     "TimeoutAdviceMixin",
+    "TokenSource",
+    "TokenSourceSalesforceStreaming",
     "TransportError",
     "creation_time_of",
     "parse_error",

@@ -8,13 +8,21 @@ class StreamingError(Exception):
 
 
 class AuthenticationError(StreamingError):
-    """The OAuth endpoint refused to issue a token (bad credentials, revoked refresh token)."""
+    """The OAuth endpoint refused to issue a token (bad credentials, revoked refresh token).
 
-    def __init__(self, error: str, description: str, status: int | None = None) -> None:
+    ``error``/``description`` are Salesforce's words; ``hint`` (optional) is sfmonitor's
+    advice on what the user can do about it, appended to the message.
+    """
+
+    def __init__(
+        self, error: str, description: str, status: int | None = None, hint: str = ""
+    ) -> None:
         self.error = error
         self.description = description
         self.status = status
-        super().__init__(f"{error}: {description}" if description else error)
+        self.hint = hint
+        text = f"{error}: {description}" if description else error
+        super().__init__(f"{text}. {hint}" if hint else text)
 
 
 class TransportError(StreamingError):
