@@ -15,8 +15,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
-    QApplication,
     QAbstractButton,
+    QApplication,
     QDialog,
     QFileDialog,
     QInputDialog,
