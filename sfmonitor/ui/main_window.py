@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.follow = FollowTail(self.table, self.pause_action, self.badge)
+        self.model.following = lambda: self.follow.following and not self.follow.paused
         self.profiles = ProfilesFlow(self)
         self.channels = ChannelsFlow(self)
         self._wire()
