@@ -308,6 +308,7 @@ class Capture:
         self._pending: set[asyncio.Task[Any]] = set()
         # channel -> epoch seconds: while replaying, events created earlier are not kept
         self.replay_cutoffs: dict[str, float] = {}
+        self._stop_requested = False
 
     def _written(
         self, then: Callable[[IngestResult], None] | None
@@ -368,6 +369,8 @@ class Capture:
         try:
             self.book.states = await writer.call(self.store.replay_states, self.profile_id)
             await client.start()
+            if self._stop_requested:  # stop() came while logging in: start() forgot it
+                return
             for sub in self.subscriptions:
                 self._spawn(client.subscribe(sub.channel))
             if self.profile.keep_events is not None or self.profile.keep_days is not None:
@@ -410,4 +413,5 @@ class Capture:
 
     async def stop(self) -> None:
         """End ``run()`` promptly; everything received is written before it returns."""
+        self._stop_requested = True
         await self.client.ask_stop()

@@ -149,3 +149,16 @@ async def test_removing_a_channel_clears_its_error(window: MainWindow) -> None:
     QTest.mouseClick(keep, Qt.MouseButton.LeftButton)
     await task
     assert "/u/notifications" not in window.status.problem()
+
+
+@pytest.mark.asyncio
+async def test_disconnect_while_logging_in_ends_the_capture_by_itself(
+    window: MainWindow,
+) -> None:
+    await window.profiles.start_demo()  # connecting: the login is under way
+    task = window.controller._task
+    assert task is not None and not task.done()
+    await window.controller.disconnect_profile()
+    # it ended because it was asked to, not because the wait for it ran out
+    assert task.done() and not task.cancelled()
+    assert not window.controller.connected

@@ -151,8 +151,8 @@ async def test_a_refused_login_is_shown_verbatim(window: MainWindow) -> None:
     await window.profiles.open_profile(
         window.demo.profile, Secrets(password="wrong", client_secret="x")
     )
-    await wait_until(lambda: window.status.state() == "failed", timeout=20)
-    assert window.status.state_label.text() == "Login failed"
+    await wait_until(lambda: window.status.state_label.text() == "Login failed", timeout=20)
+    assert window.status.state() == "failed"
     problem = window.status.problem()
     assert "invalid_client" in problem or "invalid_grant" in problem
     assert "Login failed" not in problem  # the state and the reason are not said twice
