@@ -51,7 +51,7 @@ class Schema:
         raw = orjson.loads(text)
         if not isinstance(raw, dict) or raw.get("type") != "record":
             raise ValueError(f"schema {schema_id} is not an Avro record")
-        fields = list(raw.get("fields") or [])
+        fields = _resolve_references(raw)
         datetimes = frozenset(
             str(f["name"]) for f in fields if str(f.get("doc", "")).endswith(":DateTime")
         )
@@ -77,6 +77,37 @@ class Schema:
         out = io.BytesIO()
         fastavro.schemaless_writer(out, self.parsed, record)
         return out.getvalue()
+
+
+def _named_types(node: Any, namespace: str, found: dict[str, dict[str, Any]]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _named_types(item, namespace, found)
+    elif isinstance(node, dict):
+        space = str(node.get("namespace") or namespace)
+        if node.get("type") in ("record", "enum", "fixed") and "name" in node:
+            name = str(node["name"])
+            full = name if "." in name else f"{space}.{name}" if space else name
+            found.setdefault(full, node)
+            found.setdefault(name.rpartition(".")[2], node)
+        for key in ("type", "fields", "items", "values"):
+            if key in node:
+                _named_types(node[key], space, found)
+
+
+def _resolve_references(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """The top-level fields with named-type references replaced by their definitions (a
+    second ``Address`` field refers to the first one's record by name), so that bitmap
+    decoding finds every compound field's children."""
+    named: dict[str, dict[str, Any]] = {}
+    _named_types(raw, str(raw.get("namespace") or ""), named)
+    out = []
+    for f in raw.get("fields") or []:
+        typ = f.get("type")
+        members = typ if isinstance(typ, list) else [typ]
+        resolved = [named.get(m, m) if isinstance(m, str) else m for m in members]
+        out.append({**f, "type": resolved if isinstance(typ, list) else resolved[0]})
+    return out
 
 
 Fetch = Callable[[str], Awaitable[str]]
