@@ -74,6 +74,7 @@ class PubSubServer:
         self.faults = PubSubFaults()
         self.server: grpc.aio.Server | None = None
         self.address = ""
+        self.closing = False
         self.counts = {"subscribe": 0, "publish": 0, "keepalive": 0, "delivered": 0}
         self.org.publish_hooks.append(self._on_publish)
 
@@ -101,11 +102,17 @@ class PubSubServer:
         return self.address
 
     async def stop(self) -> None:
+        """End open streams (UNAVAILABLE, as a server going away does), then the server."""
         with contextlib.suppress(ValueError):
             self.org.publish_hooks.remove(self._on_publish)
+        self.closing = True
         self.faults.clear()
+        for streams in self.streams.values():
+            for stream in streams:
+                stream.failure = wire.stream_reset()
+                stream.wake.set()
         if self.server is not None:
-            await self.server.stop(None)
+            await self.server.stop(1.0)
             self.server = None
 
     def _handlers(self) -> Any:
