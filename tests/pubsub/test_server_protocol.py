@@ -112,12 +112,24 @@ async def test_stream_closes_when_credit_stays_zero_past_the_limit() -> None:
 @pytest.mark.parametrize(
     ("first", "error_code"),
     [
-        (fetch("/event/Low_Ink__e", 5, "CUSTOM"), P + "subscription.fetch.replayid.validation.failed"),
-        (fetch("/event/Low_Ink__e", 5, "CUSTOM", b"\x00" * 10), P + "subscription.fetch.replayid.corrupted"),
-        (fetch("/event/Low_Ink__e", 5, "CUSTOM", rid(10**9)), P + "subscription.fetch.replayid.corrupted"),
-        (fetch("/event/Low_Ink__e", 5, "CUSTOM", b"12907414"), P + "subscription.fetch.replayid.corrupted"),
+        (
+            fetch("/event/Low_Ink__e", 5, "CUSTOM"),
+            P + "subscription.fetch.replayid.validation.failed",
+        ),
+        (
+            fetch("/event/Low_Ink__e", 5, "CUSTOM", b"\x00" * 10),
+            P + "subscription.fetch.replayid.corrupted",
+        ),
+        (
+            fetch("/event/Low_Ink__e", 5, "CUSTOM", rid(10**9)),
+            P + "subscription.fetch.replayid.corrupted",
+        ),
+        (
+            fetch("/event/Low_Ink__e", 5, "CUSTOM", b"12907414"),
+            P + "subscription.fetch.replayid.corrupted",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_replay_id_errors(first: object, error_code: str) -> None:
     async with pubsub_emulator() as emu, raw_client(emu) as raw:
         emu.org.publish_any("/event/Low_Ink__e", {"Ink_Percentage__c": 1})
@@ -158,8 +170,9 @@ async def test_topic_mismatch_ends_the_stream() -> None:
 
 
 @pytest.mark.parametrize(
-    "topic", ["/topic/AccountUpdates", "/u/notifications", "/event/No_Such__e", "/data/NopeChangeEvent"]
-)  # fmt: skip
+    "topic",
+    ["/topic/AccountUpdates", "/u/notifications", "/event/No_Such__e", "/data/NopeChangeEvent"],
+)
 async def test_topics_pubsub_does_not_serve_are_not_found(topic: str) -> None:
     async with pubsub_emulator() as emu, raw_client(emu) as raw:
         emu.org.create_streaming_channel("/u/notifications")
@@ -223,17 +236,24 @@ async def test_publish_appears_on_both_apis_with_one_replay_id() -> None:
         )
         schema = Schema.from_json(info.schema_id, schema_info.schema_json)
         payload = schema.encode(
-            {"CreatedDate": 0, "CreatedById": "005", "Printer_Model__c": "XZ-1",
-             "Serial_Number__c": None, "Ink_Percentage__c": 0.25}
-        )  # fmt: skip
+            {
+                "CreatedDate": 0,
+                "CreatedById": "005",
+                "Printer_Model__c": "XZ-1",
+                "Serial_Number__c": None,
+                "Ink_Percentage__c": 0.25,
+            }
+        )
         response = await raw.stub.Publish(
             pb.PublishRequest(
                 topic_name="/event/Low_Ink__e",
-                events=[pb.ProducerEvent(id="k1", schema_id=info.schema_id, payload=payload),
-                        pb.ProducerEvent(id="k2", schema_id="unknown", payload=payload)],
+                events=[
+                    pb.ProducerEvent(id="k1", schema_id=info.schema_id, payload=payload),
+                    pb.ProducerEvent(id="k2", schema_id="unknown", payload=payload),
+                ],
             ),
             metadata=raw.meta(),
-        )  # fmt: skip
+        )
         ok, bad = response.results
         assert ok.correlation_key == "k1" and not ok.HasField("error")
         retained = emu.org.channels["/event/Low_Ink__e"].events[-1]
