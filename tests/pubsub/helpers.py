@@ -29,9 +29,10 @@ LOGIN = {
 }
 
 
-async def login(url: str) -> Credentials:
+async def login(url: str, ssl: Any = None) -> Credentials:
     """The password grant, then userinfo for the org id: what a real client does."""
-    async with aiohttp.ClientSession() as http:
+    connector = aiohttp.TCPConnector(ssl=ssl) if ssl is not None else None
+    async with aiohttp.ClientSession(connector=connector) as http:
         async with http.post(f"{url}/services/oauth2/token", data=LOGIN) as r:
             body = await r.json()
         headers = {"Authorization": f"Bearer {body['access_token']}"}
