@@ -16,7 +16,6 @@ from typing import Any
 from sfmonitor.streaming.events import StreamEvent, change_of, kind_of, summarize
 from sfmonitor.streaming.replay import iso_from_ms
 
-from .bitmaps import field_names
 from .replay import replay_value
 from .schemas import Schema
 
@@ -47,22 +46,22 @@ def _ms(value: Any) -> int | None:
 
 
 def _change_payload(schema: Schema, record: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
-    header = dict(record.get("ChangeEventHeader") or {})
+    header = record.pop("ChangeEventHeader", None) or {}
     for key in BITMAP_FIELDS:
-        header[key] = field_names(schema.fields, header.get(key) or [])
-    nulled = set(header["nulledFields"])
+        header[key] = schema.field_names(header.get(key) or [])
+    nulled = header["nulledFields"]
     payload: dict[str, Any] = {"ChangeEventHeader": header}
     for name, value in record.items():
-        if name == "ChangeEventHeader":
-            continue
+        if value is None:
+            if name in nulled:
+                payload[name] = None
+            continue  # unchanged: Pub/Sub sends null, CometD leaves it out
         if isinstance(value, dict):
             value = {
                 k: v for k, v in value.items() if v is not None or f"{name}.{k}" in nulled
             } or (None if name in nulled else {})
             if value == {}:
                 continue
-        elif value is None and name not in nulled:
-            continue  # unchanged: Pub/Sub sends null, CometD leaves it out
         elif name in schema.datetime_fields and (ms := _ms(value)) is not None:
             value = iso_from_ms(ms)
         payload[name] = value

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 import fastavro
 import orjson
 
+from .bitmaps import field_names
+
 
 class SchemaStore(Protocol):
     """Somewhere schemas outlive the process (the capture store implements it later)."""
@@ -45,6 +47,8 @@ class Schema:
     parsed: Any  # fastavro's parsed form
     datetime_fields: frozenset[str]  # epoch-ms longs that CometD shows as ISO text
     change_event: bool  # has a ChangeEventHeader
+    # decoded bitmap lists: the same few combinations repeat event after event
+    _names: dict[tuple[str, ...], list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_json(cls, schema_id: str, text: str) -> Schema:
@@ -71,6 +75,16 @@ class Schema:
         if not isinstance(record, dict):
             raise ValueError("the payload is not a record")
         return record
+
+    def field_names(self, bitmaps: list[str]) -> list[str]:
+        """``bitmaps.field_names`` over this schema, remembered per distinct list."""
+        key = tuple(bitmaps)
+        names = self._names.get(key)
+        if names is None:
+            names = field_names(self.fields, bitmaps)
+            if len(self._names) < 10_000:
+                self._names[key] = names
+        return list(names)
 
     def encode(self, record: dict[str, Any]) -> bytes:
         """Schemaless Avro binary of ``record`` (for Publish)."""

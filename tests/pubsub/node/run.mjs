@@ -13,6 +13,7 @@ const count = Number(countText);
 const quiet = () => {};
 const logger = { debug: quiet, info: quiet, warn: quiet, error: (...args) => console.error(...args) };
 const print = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+const quietEvents = Boolean(process.env.QUIET); // benchmarks: count events, print none
 
 const client = new PubSubApiClient(
     {
@@ -34,7 +35,10 @@ await new Promise((resolve, reject) => {
     client.subscribeFromEarliestEvent(
         topic,
         (_info, type, data) => {
-            if (type === 'event') {
+            if (type === 'event' && quietEvents) {
+                received += 1;
+                if (received === count) resolve();
+            } else if (type === 'event') {
                 const header = data.payload.ChangeEventHeader;
                 print({
                     kind: 'event',
@@ -54,7 +58,7 @@ await new Promise((resolve, reject) => {
     );
 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-print({ kind: 'received', count: received, seconds });
+print({ kind: 'received', count: received, seconds, maxRssKb: process.resourceUsage().maxRSS });
 
 if (publishTopic) {
     const result = await client.publish(publishTopic, {
