@@ -124,6 +124,10 @@ async def test_auth_refused_again_and_again_stops_after_the_limit() -> None:
             await asyncio.wait_for(sub.wait(), 10)
             assert sub.status is ChannelStatus.ERROR and "auth.error" in sub.error
             assert sub.streams == 3
+            token = conn.tokens.current().access_token
+            shown = [sub.error, repr(sub), repr(conn.tokens.current())]
+            shown += [str(n) for n in sub.listener.notices]  # type: ignore[attr-defined]
+            assert not any(token in text for text in shown)  # never in what people see
 
 
 @pytest.mark.parametrize("fault", ["pubsub_unavailable", "pubsub_reset"])
