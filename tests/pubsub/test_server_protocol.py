@@ -263,3 +263,27 @@ async def test_publish_appears_on_both_apis_with_one_replay_id() -> None:
         assert int.from_bytes(ok.replay_id, "big") == retained.replay_id
         assert b'"Printer_Model__c":"XZ-1"' in retained.body  # the CometD message
         assert bad.correlation_key == "k2" and bad.error.code == pb.PUBLISH
+
+
+async def test_publish_stream_answers_each_request() -> None:
+    from sfmonitor.pubsub.schemas import Schema
+
+    async with pubsub_emulator() as emu, raw_client(emu) as raw:
+        topic = "/event/Demo_Event__e"
+        info = await raw.stub.GetTopic(pb.TopicRequest(topic_name=topic), metadata=raw.meta())
+        schema_json = await raw.stub.GetSchema(
+            pb.SchemaRequest(schema_id=info.schema_id), metadata=raw.meta()
+        )
+        schema = Schema.from_json(info.schema_id, schema_json.schema_json)
+        call = raw.stub.PublishStream(metadata=raw.meta())
+        replay_ids = []
+        for i in range(2):
+            payload = schema.encode({"CreatedDate": 0, "CreatedById": "005", "Message__c": f"m{i}"})
+            event = pb.ProducerEvent(id=f"k{i}", schema_id=info.schema_id, payload=payload)
+            await call.write(pb.PublishRequest(topic_name=topic, events=[event]))
+            response = await call.read()
+            [result] = response.results
+            assert result.correlation_key == f"k{i}" and not result.HasField("error")
+            replay_ids.append(int.from_bytes(result.replay_id, "big"))
+        await call.done_writing()
+        assert replay_ids == [e.replay_id for e in emu.org.channels[topic].events]
