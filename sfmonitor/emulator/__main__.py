@@ -74,6 +74,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
+    p.add_argument(
+        "--pubsub-port",
+        type=int,
+        default=None,
+        help="also serve the Pub/Sub API (gRPC) on this port (0: a free one); TLS with "
+        "--tls-cert/--tls-key, else plaintext",
+    )
     return p.parse_args(argv)
 
 
@@ -95,9 +102,16 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     url = await emulator.start(args.host, args.port, ssl_context=context)
+    line = f"sfmonitor-emulator listening on {url}"
+    if args.pubsub_port is not None:
+        tls = None
+        if args.tls_cert:
+            with open(args.tls_cert, "rb") as cert, open(args.tls_key, "rb") as key:
+                tls = (cert.read(), key.read())
+        line += " pubsub " + await emulator.start_pubsub(args.host, args.pubsub_port, tls)
     if args.scenario == "demo":
         emulator.start_scenario(seed=args.seed, rate=args.rate)
-    print(f"sfmonitor-emulator listening on {url}", flush=True)
+    print(line, flush=True)
     try:
         await stop.wait()
     finally:

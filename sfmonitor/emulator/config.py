@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .pubsub_config import PubSubSettings
+
 DEFAULT_USERNAME = "demo@sfmonitor.example"
 DEFAULT_PASSWORD = "demo-password"
 DEFAULT_CLIENT_ID = "sfmonitor-demo-client-id"
@@ -139,3 +141,6 @@ class EmulatorConfig:
     # --- control ----------------------------------------------------------------------
     control_api: bool = True  # serve /__emulator/ (loopback tooling only)
     org_name: str = "sfmonitor emulator"
+
+    # --- Pub/Sub API (served when the emulator is started with a Pub/Sub port) ----------------
+    pubsub: PubSubSettings = field(default_factory=PubSubSettings)

@@ -15,6 +15,7 @@ from aiohttp import web
 from .faults import MALFORMED_KINDS, Pending
 from .oauth import register_app
 from .org import ChannelError
+from .pubsub_faults import PUBSUB_FAULTS
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -118,6 +119,10 @@ class ControlApi:
                 emu.exhaust_allocation(body.get("allocation"))
             elif name == "max_batch":
                 emu.org.config.max_events_per_reply = int(body["max"])
+            elif name in PUBSUB_FAULTS:
+                if emu.pubsub is None:
+                    return _bad("the Pub/Sub server is not running (--pubsub-port)")
+                return _json(emu.pubsub.faults.apply(name, body))
             else:
                 return _bad(f"unknown fault {name!r}")
         except (KeyError, TypeError, ValueError) as exc:
@@ -170,6 +175,8 @@ class ControlApi:
     async def reset(self, request: web.Request) -> web.Response:
         self.emu.faults.clear()
         self.emu.org.exhausted.clear()
+        if self.emu.pubsub is not None:
+            self.emu.pubsub.faults.clear()
         return _json({"ok": True})
 
     async def state(self, request: web.Request) -> web.Response:

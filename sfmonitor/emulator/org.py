@@ -132,6 +132,8 @@ class Org:
         self.exhausted: set[str] = set()  # allocations forced to zero by a fault
         self.token_requests = 0
         self.handshakes = 0
+        # called with (channel, kind, event, message) for every published event (Pub/Sub)
+        self.publish_hooks: list[Callable[[str, ChannelKind, RetainedEvent, Any], None]] = []
 
     # --- users and tokens ----------------------------------------------------------------
 
@@ -285,6 +287,8 @@ class Org:
             message if fields is not None else None,
         )
         log.append(event)
+        for hook in self.publish_hooks:
+            hook(base, kind, event, message)
         subs = self.subscribers.get(base)
         if subs:
             self._deliver(kind, subs, [event])

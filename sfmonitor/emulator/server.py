@@ -13,7 +13,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -28,6 +28,9 @@ from .oauth import TokenEndpoint
 from .org import ALLOCATION_OF_KIND, Org, sweep_forever
 from .rest import RestApi
 from .scenarios import Scenario
+
+if TYPE_CHECKING:
+    from .pubsub_server import PubSubServer
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ class Emulator:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.cometd = CometdEndpoint(self.org, self.faults)
         self.app = self._build_app()
+        self.pubsub: PubSubServer | None = None  # start_pubsub() adds the gRPC server
 
     # --- application ---------------------------------------------------------------------
 
@@ -177,7 +181,22 @@ class Emulator:
         self.spawn(sweep_forever(self.org))
         return self.url
 
+    async def start_pubsub(
+        self, host: str = "127.0.0.1", port: int = 0, tls: tuple[bytes, bytes] | None = None
+    ) -> str:
+        """Serve the Pub/Sub API (gRPC) over the same org; ``tls`` is (cert PEM, key PEM).
+        Returns ``host:port``. Imported here so that CometD-only runs never load gRPC."""
+        from .pubsub_server import PubSubServer
+
+        if self.pubsub is None:
+            self.pubsub = PubSubServer(self)
+            await self.pubsub.start(host, port, tls)
+        return self.pubsub.address
+
     async def stop(self) -> None:
+        if self.pubsub is not None:
+            await self.pubsub.stop()
+            self.pubsub = None
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -264,4 +283,5 @@ class Emulator:
                 "fired": dict(self.faults.fired),
             },
             "clock_ms": self.org.clock.now_ms(),
+            "pubsub": self.pubsub.state() if self.pubsub is not None else None,
         }
