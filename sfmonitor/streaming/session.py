@@ -22,11 +22,12 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .advice import checked_advice
+from .batches import Rejected
 from .errors import (
     AuthenticationError,
     BayeuxError,
@@ -35,6 +36,7 @@ from .errors import (
     StreamingError,
     TransportError,
 )
+from .http import ServerClock
 from .replay import LiveSince, ReplayType, creation_time_of, parse_time
 from .state import (
     Backoff,
@@ -82,8 +84,11 @@ class Policy:
     login_window: float = 300.0
     backoff_cap: float = 60.0
     # A channel that went live with -1 and has received nothing has no replay id to resume
-    # from; it is resumed with -2, dropping events created this long before it went live
-    # (a margin for the difference between the server's clock and ours).
+    # from; it is resumed with -2, dropping events created this long before it went live.
+    # Both times are the server's (its creation dates; its Date header when the channel went
+    # live), so our clock does not matter; the margin covers the Date header's one-second
+    # resolution, network delays and a clock corrected between two runs. Where in doubt an
+    # event is kept: the store drops what it already has.
     clock_skew: float = 120.0
 
 
@@ -140,7 +145,10 @@ class CometdSession:
         self.token: str | None = None
         self.advice: dict[str, Any] = {}
         self.duplicates_dropped = 0
+        self.unusable_replay_ids = 0  # events delivered whose replay id cannot be used
         self.session_number = 0
+        self.clock = ServerClock()  # the server's time, from the Date of its replies
+        self._advice_warned: set[str] = set()
         self._transport: Transport | None = None
         self._ids = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
@@ -159,13 +167,16 @@ class CometdSession:
         return f"{self.instance_url}/cometd/{self.version}"
 
     async def open(self) -> None:
-        """Authenticate and handshake; errors propagate to the caller of ``start()``."""
+        """Authenticate and handshake; errors propagate to the caller of ``start()``.
+
+        The first ``/meta/connect`` is the poll task's first poll: Salesforce answers it at
+        once, but a stock CometD server holds it (Faye: 60 s), and the seed library (like
+        jsforce and Faye's own client) returns from ``start()`` after the handshake."""
         self._set_state(ConnectionState.CONNECTING)
         try:
             await self._login()
             self.version = await self.hooks.resolve_version(self.instance_url)
             await self._handshake()
-            await self._first_connect()
         except BaseException as exc:
             self._set_state(ConnectionState.FAILED, str(exc))
             await self._drop_transport()
@@ -307,7 +318,7 @@ class CometdSession:
     async def _poll(self) -> Batch:
         """One ``/meta/connect``; returns the messages to hand to the caller."""
         assert self._transport is not None
-        timeout = self.advice.get("timeout", 110_000) / 1000 + self.policy.http_margin
+        timeout = float(self.advice.get("timeout", 110_000)) / 1000 + self.policy.http_margin
         msg = {
             "channel": "/meta/connect",
             "clientId": self.client_id,
@@ -315,7 +326,7 @@ class CometdSession:
             "id": self._next_id(),
         }
         try:
-            replies = await self._transport.post(self.endpoint, [msg], timeout=timeout)
+            replies, rejected = await self._transport.exchange(self.endpoint, [msg], timeout)
         except HttpStatusError as exc:
             if exc.status in (408, 500) and self._poll_retries < 2:
                 # a superseded long poll (duplicate connect, §2.5): poll again
@@ -328,6 +339,8 @@ class CometdSession:
             await self._transport_failed(exc)
             return []
         self._poll_retries = 0
+        if rejected:
+            self._rejected(rejected)
         batch = replies  # checked and de-duplicated as the caller reads it (the one pass)
         # the connect reply comes last (events first, §2.5) but is found by channel
         reply = next(
@@ -340,20 +353,54 @@ class CometdSession:
         if reply.get("successful") is True:
             self._unknown_in_row = 0
             self._backoff.reset()
-            advice = reply.get("advice")
-            if isinstance(advice, dict):
-                self.advice.update(advice)
+            if "advice" in reply:
+                self.advice.update(checked_advice(reply["advice"], self._advice_warned))
             if self.state is not ConnectionState.CONNECTED:
                 self._set_state(ConnectionState.CONNECTED)
             reconnect = self.advice.get("reconnect", "retry")
             if reconnect in ("handshake", "none"):
                 self._need_session = True
             interval = self.advice.get("interval", 0)
-            if isinstance(interval, int | float) and interval > 0:
+            if interval > 0:
                 await asyncio.sleep(interval / 1000)
             return batch
         await self._connect_failed(reply)
         return batch
+
+    def _rejected(self, rejected: list[Rejected]) -> None:
+        """Messages of a reply that could not be read: the rest of the reply goes on; a
+        subscribed channel gets a ``GapNotice`` (action ``skipped``) so that nothing is
+        lost silently."""
+        for item in rejected:
+            log.warning(
+                "a message of %d bytes on %s could not be read (%s); skipped",
+                item.size,
+                item.channel or "an unknown channel",
+                item.reason,
+            )
+            if item.channel is not None and item.channel in self.channels:
+                self.hooks.notify(
+                    GapNotice(
+                        item.channel,
+                        self.high.get(item.channel),
+                        f"a message of {item.size:,} bytes could not be read: {item.reason}",
+                        "skipped",
+                    )
+                )
+
+    def unusable_replay_id(self, channel: str, value: Any) -> None:
+        """An event was delivered whose replay id cannot be a resume point (logged, the
+        first ten times and then every thousandth: a server may send many)."""
+        self.unusable_replay_ids += 1
+        n = self.unusable_replay_ids
+        if n <= 10 or n % 1000 == 0:
+            log.warning(
+                "event on %s has replay id %.40r, which is not a usable replay id (1 to "
+                "2**63-1); delivered, but not used to resume or de-duplicate (%d so far)",
+                channel,
+                value,
+                n,
+            )
 
     def before_cutoff(self, channel: str, message: Message) -> bool:
         """During a -2 catch-up of a channel that had no replay id: skip older events."""
@@ -369,8 +416,7 @@ class CometdSession:
 
     async def _connect_failed(self, reply: Message) -> None:
         err = _error_of(reply)
-        raw_advice = reply.get("advice")
-        advice: dict[str, Any] = raw_advice if isinstance(raw_advice, dict) else {}
+        advice = checked_advice(reply.get("advice"), self._advice_warned)
         reason = err.failure_reason or ""
         if reason.startswith("503") or err.code == 503:
             await self._wait_and_reconnect(str(err))
@@ -412,7 +458,6 @@ class CometdSession:
             if self._need_token:
                 await self._login()
             await self._handshake()
-            await self._first_connect()
         except AuthenticationError:
             raise  # the credentials themselves were refused: retrying locks the user out
         except (BayeuxError, TransportError) as exc:
@@ -441,12 +486,12 @@ class CometdSession:
         self.token, self.instance_url = await self.hooks.fetch_token()
         self.instance_url = self.instance_url.rstrip("/")
         self._need_token = False
-        log.debug("logged in: instance %s, access token %s", self.instance_url, self.token)
+        log.debug("logged in: instance %s", self.instance_url)  # never the token
 
     async def _handshake(self) -> None:
         await self._drop_transport()
         assert self.token is not None
-        self._transport = Transport(self.http, self.token)
+        self._transport = Transport(self.http, self.token, self.clock)
         self.session_number += 1
         replies = await self._transport.post(
             self.endpoint,
@@ -469,29 +514,6 @@ class CometdSession:
         self.client_id = reply["clientId"]
         log.debug("handshake: clientId %s (session %d)", self.client_id, self.session_number)
         self.advice = {}  # a successful handshake carries no advice: forget the old one (§2.4)
-
-    async def _first_connect(self) -> None:
-        assert self._transport is not None
-        replies = await self._transport.post(
-            self.endpoint,
-            [
-                {
-                    "channel": "/meta/connect",
-                    "clientId": self.client_id,
-                    "connectionType": "long-polling",
-                    "id": self._next_id(),
-                }
-            ],
-        )
-        reply = _find(replies, "/meta/connect")
-        if reply is None:
-            raise TransportError("connect reply missing from response")
-        if reply.get("successful") is not True:
-            raise _error_of(reply)
-        if isinstance(reply.get("advice"), dict):
-            self.advice.update(reply["advice"])
-        if len(replies) > 1:
-            await self.queue.put(replies)
 
     async def _resubscribe_all(self) -> None:
         while True:
@@ -516,7 +538,11 @@ class CometdSession:
             if not isinstance(initial, LiveSince):
                 return int(initial)
             ch.live_since = initial.since
-        self.cutoff[ch.name] = ch.live_since - self.policy.clock_skew
+        if self.clock.known:
+            self.cutoff[ch.name] = ch.live_since - self.policy.clock_skew
+        else:
+            # no Date from this server: its time is unknown, so nothing is dropped
+            self.cutoff.pop(ch.name, None)
         return int(ReplayType.ALL_EVENTS)
 
     async def _send_subscribes(self, channels: list[Channel]) -> None:
@@ -570,12 +596,13 @@ class CometdSession:
             return False  # unsubscribed meanwhile
         if reply.get("successful") is True:
             ch.replay = None
+            now = self.clock.now()  # the server's time: compared with its creation dates
             if sent_replay == ReplayType.NEW_EVENTS and ch.live_since is None:
-                ch.live_since = time.time()
+                ch.live_since = now
             elif sent_replay != ReplayType.ALL_EVENTS or ch.name not in self.cutoff:
                 ch.live_since = None
             ch.status = ChannelStatus.LIVE
-            self.hooks.notify(ChannelChange(ch.name, ChannelStatus.LIVE))
+            self.hooks.notify(ChannelChange(ch.name, ChannelStatus.LIVE, at=now))
             self._resolve(ch, [reply])
             return False
         err = _error_of(reply)
