@@ -74,6 +74,9 @@ class EmulatorConfig:
     max_sessions_per_browser: int = 1  # CometD maxSessionsPerBrowser; 0 disables the check
     duplicate_connect_status: int = 500  # HTTP status for a superseded held connect (or 408)
     honour_client_timeout_advice: bool = True  # connect with advice.timeout=0 answered at once
+    # Salesforce answers a session's first /meta/connect at once (with its advice); stock
+    # CometD servers (Faye, CometD's own) hold it like any other. True: hold it too.
+    hold_first_connect: bool = False
     events_before_connect_reply: bool = True  # CometD order; False puts the reply first
     handshake_ext_always: bool = True  # ext.replay in the handshake reply even if not asked
     unknown_client_advice: str = "handshake"  # or "none" (seen once, EMP#15)
