@@ -22,7 +22,7 @@ BACKUPS = 5
 TOKENS_KEPT = 64
 _TOKEN = re.compile(
     r"(?P<sid>\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]{8,})"
-    r"|(?P<jwt>\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)"
+    r"|(?P<jwt>\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-.]*)"  # a JWT, or its start
     r"|(?P<bearer>\bBearer\s+[A-Za-z0-9._\-!]{8,})"
     r"|(?P<field>(?:access_token|refresh_token|client_secret|password)[\"']?\s*[:=]\s*[\"']?[^\s\"'&,}]{3,})"
 )

@@ -11,7 +11,7 @@ import aiohttp
 import orjson
 
 from .batches import Rejected, parse_batch, parse_json, snippet
-from .errors import HttpStatusError, TransportError
+from .errors import HttpStatusError, MalformedResponseError, TransportError
 from .http import (
     HttpOptions,
     ServerClock,
@@ -75,7 +75,17 @@ class Transport:
         wait = timeout or self.options.request_timeout
         total = wait + (self.options.request_timeout if timeout else 0.0)
         body = await self._request("POST", url, orjson.dumps(messages), headers, wait, total)
-        return parse_batch(body)  # items are checked where they are read (core._iterate)
+        try:
+            return parse_batch(body)  # items are checked where they are read (core._iterate)
+        except MalformedResponseError:
+            raise MalformedResponseError(
+                f"reply is not JSON: {snippet(self._scrub(body))}"
+            ) from None
+
+    def _scrub(self, body: bytes) -> bytes:
+        """The body with our token blanked out, before any of it goes into an error text
+        (a server may quote it back; a truncated quote would escape the log redactor)."""
+        return body.replace(self.token.encode(), b"***") if self.token else body
 
     async def _request(
         self,
@@ -101,7 +111,7 @@ class Transport:
                 refuse_redirect(resp, "the CometD endpoint")
                 body = await read_bounded(resp, self.options.max_response_bytes)
                 if resp.status != 200:
-                    raise HttpStatusError(resp.status, snippet(body))
+                    raise HttpStatusError(resp.status, snippet(self._scrub(body)))
                 return body
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise TransportError(describe(exc)) from exc
