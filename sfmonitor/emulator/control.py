@@ -41,6 +41,9 @@ LIVE_SETTINGS = {
     "monitoring_created_date",
     "filtered_channel_keeps_query",
     "hold_first_connect",
+    "resubscribe_replay",
+    "publish_enqueued_status",
+    "channel_missing_error",
 }
 
 
