@@ -22,12 +22,20 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .advice import checked_advice
-from .batches import Rejected
+from .bayeux import (
+    STALE_REPLAY_POLICIES,
+    STOP,
+    Batch,
+    Channel,
+    Hooks,
+    Message,
+    Policy,
+    error_of,
+    find_reply,
+)
 from .errors import (
     AuthenticationError,
     BayeuxError,
@@ -37,99 +45,21 @@ from .errors import (
     TransportError,
 )
 from .http import ServerClock
-from .replay import LiveSince, ReplayType, creation_time_of, parse_time
 from .state import (
     Backoff,
-    ChannelChange,
-    ChannelStatus,
     ConnectionState,
-    GapNotice,
     LoginGuard,
-    Notice,
     StateChange,
 )
+from .subscriptions import Subscriptions
 from .transport import HttpOptions, Transport
+
+__all__ = ["STALE_REPLAY_POLICIES", "STOP", "CometdSession", "Hooks", "Policy"]
 
 log = logging.getLogger(__name__)
 
-Message = dict[str, Any]
-Batch = list[Message]
-STOP = object()  # queue sentinel: iteration ends
-STALE_REPLAY_POLICIES = ("replay_all", "new_only", "fail")
 
-
-@dataclass
-class Hooks:
-    """What the engine asks of its owner (the public client class)."""
-
-    fetch_token: Callable[[], Awaitable[tuple[str, str]]]
-    initial_replay: Callable[[str], Awaitable[int | LiveSince]]
-    resolve_version: Callable[[str], Awaitable[str]]
-    notify: Callable[[Notice], None]
-
-
-@dataclass
-class Policy:
-    auto_reconnect: bool = True
-    stale_replay: str = "replay_all"
-    subscribe_retries: int = 0  # extra attempts for a retryable subscribe failure
-    subscribe_retry_delay: float = 0.1
-    subscribe_retry_factor: float = 1.0
-    subscribe_retry_max_delay: float = 30.0
-    queue_batches: int = 4  # replies buffered ahead of the caller
-    http_margin: float = 30.0  # HTTP read timeout = advice.timeout + this (§2.5)
-    # At most this many logins per window: a loop of logins (a token that keeps being
-    # refused) must not hammer the org, yet a few revocations in a row are normal.
-    login_limit: int = 10
-    login_window: float = 300.0
-    backoff_cap: float = 60.0
-    # A channel that went live with -1 and has received nothing has no replay id to resume
-    # from; it is resumed with -2, dropping events created this long before it went live.
-    # Both times are the server's (its creation dates; its Date header when the channel went
-    # live), so our clock does not matter; the margin covers the Date header's one-second
-    # resolution, network delays and a clock corrected between two runs. Where in doubt an
-    # event is kept: the store drops what it already has.
-    clock_skew: float = 120.0
-
-
-@dataclass
-class Channel:
-    """A subscription the caller wants; it survives re-handshakes."""
-
-    name: str
-    replay: int | None = None  # explicit replay asked by the caller, used once
-    live_since: float | None = None  # when it went live from -1 (no replay id known yet)
-    status: ChannelStatus = ChannelStatus.SUBSCRIBING
-    sent_in: int = -1  # the session number it was last sent in
-    attempts: int = 0
-    waiters: list[asyncio.Future[Batch]] = field(default_factory=list)
-
-
-def _is_replay_invalid(text: str) -> bool:
-    return text.startswith("400::The replayId") and "invalid" in text
-
-
-def _find(replies: Batch, channel: str) -> Message | None:
-    return next((m for m in replies if type(m) is dict and m.get("channel") == channel), None)
-
-
-def _failure_reason(reply: Message) -> str | None:
-    ext = reply.get("ext")
-    sfdc = ext.get("sfdc") if isinstance(ext, dict) else None
-    reason = sfdc.get("failureReason") if isinstance(sfdc, dict) else None
-    return reason if isinstance(reason, str) else None
-
-
-def _error_of(reply: Message) -> BayeuxError:
-    error = reply.get("error")
-    return BayeuxError(
-        error if isinstance(error, str) else "unsuccessful reply without error",
-        _failure_reason(reply),
-        reply.get("channel"),
-    )
-
-
-class CometdSession:
+class CometdSession(Subscriptions):
     def __init__(self, hooks: Hooks, http: HttpOptions, version: str, policy: Policy) -> None:
         self.hooks = hooks
         self.http = http
@@ -212,58 +142,6 @@ class CometdSession:
         """Wake the caller's iteration so that it ends now."""
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(STOP)
-
-    async def subscribe(self, name: str, replay: int | None = None) -> Batch:
-        """Subscribe (also before the reply arrives, and across re-handshakes).
-
-        Returns the server's reply messages. ``replay`` overrides the stored replay id once.
-        """
-        ch = self.channels.get(name)
-        if ch is None:
-            ch = self.channels[name] = Channel(name)
-        ch.replay = replay
-        ch.attempts = 0
-        if replay is not None:
-            self.high.pop(name, None)  # the caller asked to see these events again
-            self.cutoff.pop(name, None)
-            ch.live_since = None
-        ch.status = ChannelStatus.SUBSCRIBING
-        self.hooks.notify(ChannelChange(name, ChannelStatus.SUBSCRIBING))
-        future: asyncio.Future[Batch] = asyncio.get_running_loop().create_future()
-        ch.waiters.append(future)
-        if self.state is ConnectionState.FAILED:
-            raise StreamingError("the client has failed; start it again")
-        if self.state is ConnectionState.CONNECTED and not self._need_session:
-            await self._send_subscribes([ch])
-        return await future
-
-    async def unsubscribe(self, name: str) -> Batch:
-        ch = self.channels.pop(name, None)
-        if ch is not None:
-            self._resolve(
-                ch,
-                [
-                    {
-                        "channel": "/meta/subscribe",
-                        "subscription": name,
-                        "successful": False,
-                        "error": "unsubscribed",
-                    }
-                ],
-            )
-        self.hooks.notify(ChannelChange(name, ChannelStatus.UNSUBSCRIBED))
-        if self._transport is None or self._need_session or not self.client_id:
-            return []
-        msg = {
-            "channel": "/meta/unsubscribe",
-            "clientId": self.client_id,
-            "subscription": name,
-            "id": self._next_id(),
-        }
-        try:
-            return await self._transport.post(self.endpoint, [msg])
-        except TransportError:
-            return []  # the next session will simply not re-subscribe it
 
     # --- the poll loop -------------------------------------------------------------------
 
@@ -367,55 +245,8 @@ class CometdSession:
         await self._connect_failed(reply)
         return batch
 
-    def _rejected(self, rejected: list[Rejected]) -> None:
-        """Messages of a reply that could not be read: the rest of the reply goes on; a
-        subscribed channel gets a ``GapNotice`` (action ``skipped``) so that nothing is
-        lost silently."""
-        for item in rejected:
-            log.warning(
-                "a message of %d bytes on %s could not be read (%s); skipped",
-                item.size,
-                item.channel or "an unknown channel",
-                item.reason,
-            )
-            if item.channel is not None and item.channel in self.channels:
-                self.hooks.notify(
-                    GapNotice(
-                        item.channel,
-                        self.high.get(item.channel),
-                        f"a message of {item.size:,} bytes could not be read: {item.reason}",
-                        "skipped",
-                    )
-                )
-
-    def unusable_replay_id(self, channel: str, value: Any) -> None:
-        """An event was delivered whose replay id cannot be a resume point (logged, the
-        first ten times and then every thousandth: a server may send many)."""
-        self.unusable_replay_ids += 1
-        n = self.unusable_replay_ids
-        if n <= 10 or n % 1000 == 0:
-            log.warning(
-                "event on %s has replay id %.40r, which is not a usable replay id (1 to "
-                "2**63-1); delivered, but not used to resume or de-duplicate (%d so far)",
-                channel,
-                value,
-                n,
-            )
-
-    def before_cutoff(self, channel: str, message: Message) -> bool:
-        """During a -2 catch-up of a channel that had no replay id: skip older events."""
-        cutoff = self.cutoff.get(channel, self.cutoff.get(channel.partition("?")[0]))
-        if cutoff is None:
-            return False
-        created = parse_time(creation_time_of(message))
-        if created is not None and created.timestamp() < cutoff:
-            return True
-        self.cutoff.pop(channel, None)
-        self.cutoff.pop(channel.partition("?")[0], None)
-        return False
-
     async def _connect_failed(self, reply: Message) -> None:
-        err = _error_of(reply)
+        err = error_of(reply)
         advice = checked_advice(reply.get("advice"), self._advice_warned)
         reason = err.failure_reason or ""
         if reason.startswith("503") or err.code == 503:
@@ -506,147 +337,16 @@ class CometdSession:
                 }
             ],
         )
-        reply = _find(replies, "/meta/handshake")
+        reply = find_reply(replies, "/meta/handshake")
         if reply is None:
             raise TransportError("handshake reply missing from response")
         if reply.get("successful") is not True or not isinstance(reply.get("clientId"), str):
-            raise _error_of(reply)
+            raise error_of(reply)
         self.client_id = reply["clientId"]
         log.debug("handshake: clientId %s (session %d)", self.client_id, self.session_number)
         self.advice = {}  # a successful handshake carries no advice: forget the old one (§2.4)
 
-    async def _resubscribe_all(self) -> None:
-        while True:
-            pending = [
-                ch
-                for ch in self.channels.values()
-                if ch.sent_in != self.session_number and ch.status is not ChannelStatus.ERROR
-            ]
-            if not pending or self._need_session:
-                return
-            await self._send_subscribes(pending)
-
-    async def _replay_for(self, ch: Channel) -> int:
-        if ch.replay is not None:
-            return ch.replay
-        base = ch.name.partition("?")[0]
-        received = self.high.get(ch.name, self.high.get(base))
-        if received is not None:
-            return received
-        if ch.live_since is None:
-            initial = await self.hooks.initial_replay(ch.name)
-            if not isinstance(initial, LiveSince):
-                return int(initial)
-            ch.live_since = initial.since
-        if self.clock.known:
-            self.cutoff[ch.name] = ch.live_since - self.policy.clock_skew
-        else:
-            # no Date from this server: its time is unknown, so nothing is dropped
-            self.cutoff.pop(ch.name, None)
-        return int(ReplayType.ALL_EVENTS)
-
-    async def _send_subscribes(self, channels: list[Channel]) -> None:
-        """One POST subscribing to every channel given (a bulk subscribe, §2.6)."""
-        transport, number = self._transport, self.session_number
-        if transport is None:
-            return
-        messages = []
-        sent: list[int] = []
-        for ch in channels:
-            ch.sent_in = number
-            replay = await self._replay_for(ch)
-            sent.append(replay)
-            messages.append(
-                {
-                    "channel": "/meta/subscribe",
-                    "clientId": self.client_id,
-                    "subscription": ch.name,
-                    "id": self._next_id(),
-                    "ext": {"replay": {ch.name: replay}},
-                }
-            )
-        try:
-            replies = await transport.post(self.endpoint, messages)
-        except TransportError as exc:
-            for ch in channels:
-                ch.sent_in = -1  # re-sent by the next session
-            if number == self.session_number and not self._need_session:
-                self._need_session = True
-                self._set_state(ConnectionState.RECONNECTING, str(exc), 0.0)
-            return
-        by_channel = {
-            m.get("subscription"): m
-            for m in replies
-            if type(m) is dict and m.get("channel") == "/meta/subscribe"
-        }
-        retry: list[Channel] = []
-        for ch, replay in zip(channels, sent, strict=True):
-            reply = by_channel.get(ch.name)
-            if reply is None:
-                ch.sent_in = -1
-                continue
-            if await self._subscribe_reply(ch, reply, replay):
-                retry.append(ch)
-        if retry:
-            await self._send_subscribes(retry)
-
-    async def _subscribe_reply(self, ch: Channel, reply: Message, sent_replay: int) -> bool:
-        """Handle one subscribe reply; True when it should be sent again now."""
-        if self.channels.get(ch.name) is not ch:
-            return False  # unsubscribed meanwhile
-        if reply.get("successful") is True:
-            ch.replay = None
-            now = self.clock.now()  # the server's time: compared with its creation dates
-            if sent_replay == ReplayType.NEW_EVENTS and ch.live_since is None:
-                ch.live_since = now
-            elif sent_replay != ReplayType.ALL_EVENTS or ch.name not in self.cutoff:
-                ch.live_since = None
-            ch.status = ChannelStatus.LIVE
-            self.hooks.notify(ChannelChange(ch.name, ChannelStatus.LIVE, at=now))
-            self._resolve(ch, [reply])
-            return False
-        err = _error_of(reply)
-        if _is_replay_invalid(err.text) and sent_replay >= 0:
-            action = self.policy.stale_replay
-            self.hooks.notify(GapNotice(ch.name, sent_replay, err.text, action))
-            if action != "fail":
-                ch.replay = int(
-                    ReplayType.ALL_EVENTS if action == "replay_all" else ReplayType.NEW_EVENTS
-                )
-                self.high.pop(ch.name, None)
-                return True
-        elif "Unknown client" in err.text or err.code == 401:
-            ch.sent_in = -1
-            if not self._need_session:
-                self._need_session = True
-                self._need_token = self._need_token or err.code == 401
-            return False
-        elif self._retryable(err) and ch.attempts < self.policy.subscribe_retries:
-            ch.attempts += 1
-            delay = min(
-                self.policy.subscribe_retry_max_delay,
-                self.policy.subscribe_retry_delay
-                * self.policy.subscribe_retry_factor ** (ch.attempts - 1),
-            )
-            await asyncio.sleep(delay)
-            return True
-        ch.status = ChannelStatus.ERROR
-        self.hooks.notify(ChannelChange(ch.name, ChannelStatus.ERROR, str(err)))
-        self._resolve(ch, [reply])
-        return False
-
-    @staticmethod
-    def _retryable(err: BayeuxError) -> bool:
-        reason = err.failure_reason or ""
-        return err.code == 503 or reason.startswith("503") or err.code is None
-
     # --- helpers -------------------------------------------------------------------------
-
-    def _resolve(self, ch: Channel, result: Batch) -> None:
-        waiters, ch.waiters = ch.waiters, []
-        for w in waiters:
-            if not w.done():
-                w.set_result(result)
 
     def _next_id(self) -> str:
         return str(next(self._ids))
