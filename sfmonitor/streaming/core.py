@@ -139,13 +139,16 @@ class BaseSalesforceStreaming(abc.ABC):
         try:
             await asyncio.wait({opening, stopped}, return_when=asyncio.FIRST_COMPLETED)
             if not opening.done():
+                opening.cancel()
+                await asyncio.gather(opening, return_exceptions=True)
+                await session.close()  # listeners hear "stopped", not "failed"
                 raise ConnectionFailedError("stopped while connecting (ask_stop was called)")
             opening.result()
         except BaseException:
             self._session = None
-            opening.cancel()
-            await asyncio.gather(opening, return_exceptions=True)
-            await session.close()
+            if not opening.done():  # our caller was cancelled
+                opening.cancel()
+                await asyncio.gather(opening, return_exceptions=True)
             raise
         finally:
             stopped.cancel()

@@ -108,7 +108,8 @@ class CometdSession(Subscriptions):
             self.version = await self.hooks.resolve_version(self.instance_url)
             await self._handshake()
         except BaseException as exc:
-            self._set_state(ConnectionState.FAILED, str(exc))
+            if not isinstance(exc, asyncio.CancelledError):  # cancelled: stopped, not failed
+                self._set_state(ConnectionState.FAILED, str(exc))
             await self._drop_transport()
             raise
         self._set_state(ConnectionState.CONNECTED)

@@ -156,22 +156,26 @@ async def test_a_deflate_bomb_also_stops() -> None:
         await client.stop()
 
 
-async def test_a_gzip_token_reply_is_decoded() -> None:
-    """The decoding is ours now: an honest compressed reply still works."""
-    import gzip
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw deflate"])
+async def test_an_honest_compressed_token_reply_is_decoded(encoding: str) -> None:
+    """The decoding is ours now: an honest compressed reply still works, in the three forms
+    servers use (gzip; deflate with a zlib header, as the standard says; raw deflate)."""
+    import zlib
 
     import orjson
     from aiohttp import web
 
     async with HostileServer() as org:
-        body = gzip.compress(
-            orjson.dumps(
-                {"access_token": "00Dx!tok123456", "instance_url": org.url, "token_type": "Bearer"}
-            )
+        data = orjson.dumps(
+            {"access_token": "00Dx!tok123456", "instance_url": org.url, "token_type": "Bearer"}
         )
+        wbits = {"gzip": 31, "deflate": 15, "raw deflate": -15}[encoding]
+        packer = zlib.compressobj(6, zlib.DEFLATED, wbits)
+        body = packer.compress(data) + packer.flush()
+        header = encoding.split()[-1]
 
         async def gzipped(request: web.Request) -> web.StreamResponse:
-            return web.Response(body=body, headers={"Content-Encoding": "gzip"})
+            return web.Response(body=body, headers={"Content-Encoding": header})
 
         org.on(TOKEN_PATH, gzipped)
         client = client_for(org.url)
