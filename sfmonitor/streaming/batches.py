@@ -86,6 +86,8 @@ def _parse_parts(parts: list[bytes]) -> tuple[list[Any], list[Rejected]]:
 def split_array(body: bytes) -> list[bytes] | None:
     """The top-level elements of a JSON array, unparsed; None unless ``body`` is one whole,
     balanced array (a truncated body is not split: nothing of it is trusted)."""
+    if not body.rstrip().endswith(b"]"):
+        return None  # cut short (the usual case): no need to walk it
     parts: list[bytes] = []
     depth = 0
     start = end = -1

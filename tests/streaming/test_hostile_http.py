@@ -182,9 +182,10 @@ async def test_an_honest_compressed_token_reply_is_decoded(encoding: str) -> Non
         assert await client.fetch_token() == ("00Dx!tok123456", org.url)
 
 
-async def test_a_handshake_trickled_a_byte_at_a_time_times_out() -> None:
+@pytest.mark.parametrize("path", [TOKEN_PATH, "/services/data/", "/cometd/68.0"])
+async def test_a_reply_trickled_a_byte_at_a_time_times_out(path: str) -> None:
     async with HostileServer() as org:
-        org.on("/cometd/68.0", trickle(None, delay=0.05))  # never ends, never pauses long
+        org.on(path, trickle(None, delay=0.05))  # never ends, never pauses long
         client = client_for(org.url, request_timeout=1.0)
         with pytest.raises(TransportError, match="timed out"):
             await asyncio.wait_for(client.start(), 30)  # a bound: the test must not hang
