@@ -298,14 +298,17 @@ class CometdEndpoint:
                 advice={"reconnect": "none", "interval": 0},
             ), []
         advice: dict[str, Any] | None = None
-        if not session.connected_once:
+        first = not session.connected_once
+        if first:
             session.connected_once = True
             advice = {
                 "interval": 0,
                 "timeout": int(self.config.connect_timeout * 1000),
                 "reconnect": "retry",
             }
-        elif not session.queue and alone and not self._client_wants_now(msg):
+        # Salesforce answers the first connect at once; stock CometD servers hold it too
+        held = not first or self.config.hold_first_connect
+        if held and not session.queue and alone and not self._client_wants_now(msg):
             if self._other_browser_poll(session):
                 session.last_reply = time.monotonic()
                 return _reply(

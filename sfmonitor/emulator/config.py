@@ -105,11 +105,16 @@ class EmulatorConfig:
     max_sessions_per_browser: int = 1  # CometD maxSessionsPerBrowser; 0 disables the check
     duplicate_connect_status: int = 500  # HTTP status for a superseded held connect (or 408)
     honour_client_timeout_advice: bool = True  # connect with advice.timeout=0 answered at once
+    # Salesforce answers a session's first /meta/connect at once (with its advice); stock
+    # CometD servers (Faye, CometD's own) hold it like any other. True: hold it too.
+    hold_first_connect: bool = False
     events_before_connect_reply: bool = True  # CometD order; False puts the reply first
     handshake_ext_always: bool = True  # ext.replay in the handshake reply even if not asked
     unknown_client_advice: str = "handshake"  # or "none" (seen once, EMP#15)
     min_api_version: float = 37.0
-    api_versions: tuple[str, ...] = tuple(f"{v}.0" for v in range(37, 63))
+    # Up to Winter '27 (68.0), the release orgs run on December 2026 (Salesforce's API
+    # version lists: Winter '26 65.0, Spring '26 66.0, Summer '26 67.0, Winter '27 68.0).
+    api_versions: tuple[str, ...] = tuple(f"{v}.0" for v in range(37, 69))
 
     # --- channels and replay -----------------------------------------------------------
     retention_standard: float = 24 * 3600.0  # PushTopic and generic streaming
@@ -123,12 +128,24 @@ class EmulatorConfig:
     replay_id_base: int = 0
     replay_invalid_error: str = REPLAY_INVALID
     replay_map_missing_error: str = REPLAY_MAP_MISSING
+    # The wording of today's Streaming API error table ("doesn't"; older pages and older
+    # clients' logs say "does not exist"); the value's bracing is that of the replayId error.
     channel_missing_error: str = (
-        "400::The channel you requested to subscribe to does not exist {{{channel}}}"
+        "400::The channel you requested to subscribe to doesn't exist {{{channel}}}"
     )
+    # Subscribing again, in the same session, to a channel already subscribed, with another
+    # replay id: Salesforce's documentation is silent. "ignore" (CometD's rule: a second
+    # subscribe changes nothing, no replay) or "replay" (the new replay id is applied and
+    # the retained events from it are delivered again).
+    resubscribe_replay: str = "ignore"
     filtered_channel_keeps_query: bool = True  # event "channel" carries ?Field=value
     cdc_event_uuid: bool = True  # CDC data.event carries EventUuid (unverified, §11)
-    monitoring_created_date: bool = False  # RTEM payload has CreatedDate (unverified, §11)
+    # RTEM payloads carry CreatedDate: the field reference of LoginEventStream lists it
+    # (CreatedDate, EventDate, EventIdentifier, EventUuid, LoginKey, SessionKey, ...)
+    monitoring_created_date: bool = True
+    # REST publish of a platform event answers errors [{"statusCode": "OPERATION_ENQUEUED",
+    # "message": <EventUuid>, "fields": []}] (publishing is asynchronous); False: errors []
+    publish_enqueued_status: bool = True
     generic_dynamic_channels: bool = True  # subscribing to an unknown /u/ channel creates it
 
     # --- org limits ----------------------------------------------------------------------

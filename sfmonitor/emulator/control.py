@@ -7,6 +7,7 @@ exists so that tools in other languages (and the benchmarks' subprocesses) can d
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -46,6 +47,10 @@ LIVE_SETTINGS = {
     "auth_code_ttl",
     "org_is_sandbox",
     "org_type",
+    "hold_first_connect",
+    "resubscribe_replay",
+    "publish_enqueued_status",
+    "channel_missing_error",
 }
 
 
@@ -150,9 +155,12 @@ class ControlApi:
     async def clock(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         try:
-            self.emu.org.clock.advance(float(body.get("advance", 0)))
+            seconds = float(body.get("advance", 0))
         except (TypeError, ValueError) as exc:
             return _bad(str(exc))
+        if not math.isfinite(seconds):
+            return _bad("advance must be a finite number of seconds (negative: back)")
+        self.emu.org.clock.advance(seconds)
         return _json({"now_ms": self.emu.org.clock.now_ms()})
 
     async def set_config(self, request: web.Request) -> web.Response:

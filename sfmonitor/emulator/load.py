@@ -7,6 +7,7 @@ and serialized once each; the loop yields every chunk so that deliveries proceed
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -73,7 +74,7 @@ def _builder(org: Org, channel: str) -> tuple[ChannelKind, Callable[[int, str], 
             "recordIds": [org.ids.for_object(entity)],
             "changeType": "UPDATE",
             "changeOrigin": "",
-            "transactionKey": f"load-{i}",
+            "transactionKey": str(uuid.UUID(int=i, version=4)),
             "sequenceNumber": 1,
             "commitTimestamp": ms,
             "commitNumber": i,

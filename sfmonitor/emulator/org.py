@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ import orjson
 
 from . import shapes
 from .channels import ChannelKind, ChannelLog, RetainedEvent, classify, split_channel
-from .clock import Clock
+from .clock import Clock, iso_ms
 from .config import ConnectedApp, EmulatorConfig, User
 from .ids import IdFactory, client_id, opaque_token, to18
 from .sessions import Session, Subscription
@@ -57,7 +58,7 @@ class PushTopic:
     name: str
     query: str
     parsed: TopicQuery
-    api_version: str = "62.0"
+    api_version: str = "68.0"  # the newest; create_push_topic passes the version asked
     notify_create: bool = True
     notify_update: bool = True
     notify_delete: bool = True
@@ -242,7 +243,7 @@ class Org:
             name=name,
             query=query,
             parsed=parsed,
-            api_version=str(fields.get("ApiVersion", "62.0")),
+            api_version=str(fields.get("ApiVersion", self.latest_api_version)),
             notify_create=bool(fields.get("NotifyForOperationCreate", True)),
             notify_update=bool(fields.get("NotifyForOperationUpdate", True)),
             notify_delete=bool(fields.get("NotifyForOperationDelete", True)),
@@ -273,6 +274,7 @@ class Org:
         build: Callable[[int, int], dict[str, Any]],
         fields: dict[str, Any] | None = None,
         created_ms: int | None = None,
+        event_uuid: str | None = None,
     ) -> RetainedEvent:
         """Assign a replay id, serialize once, retain, and queue to every subscriber."""
         log = self.log_for(base, kind)
@@ -285,6 +287,7 @@ class Org:
             orjson.dumps(message),
             fields,
             message if fields is not None else None,
+            event_uuid,
         )
         log.append(event)
         for hook in self.publish_hooks:
@@ -323,10 +326,14 @@ class Org:
     ) -> RetainedEvent:
         channel = f"/event/{name}"
         user = self.users.get(username or "") or next(iter(self.users.values()))
+        event_uuid = str(uuid.uuid4())
         return self._publish(
             channel,
             ChannelKind.PLATFORM_EVENT,
-            lambda rid, ms: shapes.platform_event(channel, rid, ms, user.user_id, fields),
+            lambda rid, ms: shapes.platform_event(
+                channel, rid, ms, user.user_id, fields, event_uuid
+            ),
+            event_uuid=event_uuid,
         )
 
     def publish_generic(self, channel: str, payload: str) -> RetainedEvent:
@@ -361,8 +368,8 @@ class Org:
             "entityName": entity,
             "recordIds": record_ids,
             "changeType": change_type,
-            "changeOrigin": "com/salesforce/api/rest/62.0",
-            "transactionKey": opaque_token(8).lower() + "-0000-" + opaque_token(4).lower(),
+            "changeOrigin": f"com/salesforce/api/rest/{self.latest_api_version}",
+            "transactionKey": str(uuid.uuid4()),  # Salesforce's form: 8-4-4-4-12 hex
             "sequenceNumber": 1,
             "commitTimestamp": now,
             "commitNumber": 10_000_000 + self.handshakes * 7 + len(self.records),
@@ -427,11 +434,36 @@ class Org:
 
     # --- records (REST DML) -----------------------------------------------------------------
 
+    @property
+    def latest_api_version(self) -> str:
+        return self.config.api_versions[-1]
+
+    def _user_id(self, username: str | None) -> str:
+        user = self.users.get(username or "") or next(iter(self.users.values()))
+        return user.user_id
+
+    def _now_iso(self) -> str:
+        """A record timestamp: Salesforce keeps them to the second (``...:45.000Z``)."""
+        return iso_ms(self.clock.now_ms() // 1000 * 1000)
+
     def create_record(
         self, sobject: str, fields: dict[str, Any], username: str | None = None
     ) -> str:
+        """A new record with Salesforce's system fields (creator, owner, times). Its CDC
+        CREATE event carries every non-empty field and those system fields, except
+        ``SystemModstamp`` (Change Event Body Fields; change events never carry it)."""
         rid = self.ids.for_object(sobject)
-        values = {"Id": rid, **{k: v for k, v in fields.items() if k != "Id"}}
+        user_id, now = self._user_id(username), self._now_iso()
+        system = {
+            "OwnerId": user_id,
+            "CreatedDate": now,
+            "CreatedById": user_id,
+            "LastModifiedDate": now,
+            "LastModifiedById": user_id,
+            "SystemModstamp": now,
+        }
+        given = {k: v for k, v in fields.items() if k != "Id"}
+        values = {"Id": rid, **given, **{k: v for k, v in system.items() if k not in given}}
         self.records[rid] = Record(sobject, values)
         self._fire_topics(sobject, "created", values, None, set(values))
         if sobject in self.cdc_entities:
@@ -439,19 +471,29 @@ class Org:
                 sobject,
                 "CREATE",
                 [rid],
-                {k: v for k, v in values.items() if v is not None},
+                {k: v for k, v in values.items() if v is not None and k != "SystemModstamp"},
                 [],
                 username,
             )
         return rid
 
     def update_record(self, rid: str, fields: dict[str, Any], username: str | None = None) -> None:
+        """Change a record; its CDC UPDATE event carries the changed fields and
+        ``LastModifiedDate`` (listed in ``changedFields`` too), and ``LastModifiedById``
+        only when another user saved it last."""
         rec = self.records.get(rid)
         if rec is None or rec.deleted:
             raise KeyError(rid)
         before = dict(rec.fields)
         changed = {k for k, v in fields.items() if k != "Id" and before.get(k) != v}
         rec.fields.update({k: v for k, v in fields.items() if k != "Id"})
+        if changed:
+            user_id, now = self._user_id(username), self._now_iso()
+            system = {"LastModifiedDate": now, "SystemModstamp": now}
+            if before.get("LastModifiedById", user_id) != user_id:
+                system["LastModifiedById"] = user_id
+            rec.fields.update(system)
+            changed |= set(system) - {"SystemModstamp"}
         self._fire_topics(rec.sobject, "updated", rec.fields, before, changed)
         if rec.sobject in self.cdc_entities and changed:
             names = sorted(changed)
@@ -565,7 +607,9 @@ class Org:
         if kind is None:
             raise ChannelError(self.config.channel_missing_error.format(channel=channel))
         if channel in session.subscriptions:
-            return  # CometD: subscribing twice in one session is harmless
+            if self.config.resubscribe_replay != "replay" or replay is None:
+                return  # CometD: subscribing twice in one session changes nothing
+            self.unsubscribe(session, channel)  # "replay": start again from the new id
         if not self.channel_exists(base, kind):
             if kind is ChannelKind.GENERIC and self.config.generic_dynamic_channels:
                 self.create_streaming_channel(base)

@@ -18,7 +18,13 @@ JSON = "application/json"
 _VERSION = re.compile(r"^v(\d+\.\d)$")
 _OBJECT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
-_RELEASES = {37: "Summer '16", 62: "Winter '25"}
+_SEASONS = ("Winter", "Spring", "Summer")
+
+
+def release_name(version: str) -> str:
+    """The release of an API version: three a year, 62.0 = Winter '25, 68.0 = Winter '27."""
+    steps = int(float(version)) - 62
+    return f"{_SEASONS[steps % 3]} '{25 + steps // 3:02d}"
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:
@@ -29,8 +35,8 @@ def _errors(code: str, message: str, status: int = 400) -> web.Response:
     return _json([{"message": message, "errorCode": code}], status)
 
 
-def _created(record_id: str) -> web.Response:
-    return _json({"id": record_id, "success": True, "errors": []}, 201)
+def _created(record_id: str, errors: list[dict[str, Any]] | None = None) -> web.Response:
+    return _json({"id": record_id, "success": True, "errors": errors or []}, 201)
 
 
 class RestApi:
@@ -41,7 +47,7 @@ class RestApi:
         return _json(
             [
                 {
-                    "label": _RELEASES.get(int(float(v)), f"API {v}"),
+                    "label": release_name(v),
                     "url": f"/services/data/v{v}",
                     "version": v,
                 }
@@ -104,8 +110,14 @@ class RestApi:
                 return _errors("METHOD_NOT_ALLOWED", "HTTP Method not allowed", 405)
             if name not in self.org.platform_events:
                 return _errors("NOT_FOUND", "The requested resource does not exist", 404)
-            self.org.publish_platform_event(name, body, username)
-            return _created(self.org.ids.new("e00"))
+            event = self.org.publish_platform_event(name, body, username)
+            enqueued: list[dict[str, Any]] = [
+                {"statusCode": "OPERATION_ENQUEUED", "message": event.event_uuid, "fields": []}
+            ]
+            # the EventUuid lets a publisher match its call to the event delivered
+            return _created(
+                self.org.ids.new("e00"), enqueued if self.org.config.publish_enqueued_status else []
+            )
         if name == "StreamingChannel":
             return self._streaming_channel(method, rest, body)
         if name == "PushTopic":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -82,6 +83,7 @@ class Emulator:
 
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._fault_middleware], client_max_size=64 << 20)
+        app.on_response_prepare.append(self._date_header)
         rest = RestApi(self.org)
         token = TokenEndpoint(self.org, self._base_url)
         app.add_routes(AuthorizeEndpoint(self.org, token.codes).routes())
@@ -101,6 +103,11 @@ class Emulator:
         if self.org.config.control_api:
             app.add_routes(ControlApi(self).routes())
         return app
+
+    async def _date_header(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Every reply's ``Date`` is the org's time (the movable clock), as Salesforce's is
+        its own: a client compares event creation dates with it, not with its own clock."""
+        response.headers["Date"] = email.utils.formatdate(self.org.clock.now(), usegmt=True)
 
     async def _cometd(self, request: web.Request) -> web.StreamResponse:
         try:

@@ -41,7 +41,21 @@ class MalformedResponseError(TransportError):
 
 
 class ResponseTooLargeError(TransportError):
-    """A response exceeded ``max_response_bytes``; it was not read into memory."""
+    """A response exceeded its size limit (decoded or not); it was not read into memory."""
+
+
+class RedirectRefusedError(TransportError):
+    """The server answered with a redirect; the client never follows one (it would re-send
+    credentials or a token to an address nobody configured)."""
+
+
+class InsecureEndpointError(AuthenticationError):
+    """The login URL or the ``instance_url`` a login returned is refused: plain http off
+    loopback, an https login handing over to http, or a host that is not Salesforce's (nor
+    the login host, nor one of the client's ``trusted_hosts``). Nothing was sent there."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__("insecure_endpoint", description)
 
 
 class BayeuxError(StreamingError):

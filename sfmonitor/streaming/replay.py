@@ -25,16 +25,33 @@ class LiveSince:
     since: float
 
 
+# Salesforce's replay ids are Java longs that only go up from 1: 1 .. 2**63-1.
+MAX_REPLAY_ID = 2**63 - 1
+
+
+def usable_replay_id(value: Any) -> int | None:
+    """``value`` if it can be a replay id to resume from (an int in 1 .. 2**63-1), else None.
+
+    Anything else a server may send (2**63 and over, zero or negative, a float, a string, a
+    boolean) is not usable: the event carrying it is still delivered, but the id never
+    becomes a channel's resume point or de-duplication mark, where one bad value would make
+    every later event look like a duplicate (or, in SQLite, overflow an INTEGER).
+    """
+    if type(value) is int and 0 < value <= MAX_REPLAY_ID:
+        return value
+    return None
+
+
 def replay_id_of(message: dict[str, Any]) -> int | None:
-    """``data.event.replayId`` for every event kind, or None."""
+    """``data.event.replayId`` for every event kind, or None when absent or not usable
+    (see ``usable_replay_id``): ``StreamEvent.replay_id`` is None for those."""
     data = message.get("data")
     if not isinstance(data, dict):
         return None
     event = data.get("event")
     if not isinstance(event, dict):
         return None
-    rid = event.get("replayId")
-    return rid if isinstance(rid, int) and not isinstance(rid, bool) else None
+    return usable_replay_id(event.get("replayId"))
 
 
 def iso_from_ms(ms: int) -> str:

@@ -36,6 +36,10 @@ class StateChange:
 
 @dataclass(frozen=True)
 class ChannelChange:
+    """A channel's status changed. For ``LIVE``, ``at`` is the server's time (from the
+    ``Date`` of its replies) where known: a store keeps it as the point a "new events only"
+    channel went live from, to be compared with the server's creation dates later."""
+
     channel: str
     status: ChannelStatus
     error: str = ""  # the server's error text, verbatim
@@ -47,11 +51,13 @@ class GapNotice:
     """Events of ``channel`` may be missing: the stored replay id could not be served.
 
     ``action`` says what the client did: ``replay_all`` (re-subscribed with -2, so every
-    retained event comes again), ``new_only`` (-1), or ``fail`` (the channel stays down).
+    retained event comes again), ``new_only`` (-1), ``fail`` (the channel stays down), or
+    ``skipped`` (a message of the channel could not be read and was left out; the stream
+    goes on; ``stored_replay_id`` is then the last id received before it, if any).
     """
 
     channel: str
-    stored_replay_id: int
+    stored_replay_id: int | None
     server_text: str
     action: str
     at: float = field(default_factory=time.time)

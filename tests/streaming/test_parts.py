@@ -186,5 +186,5 @@ async def test_refresh_token_flow_and_auto_version(emulator: Emulator) -> None:
     async with SimpleRefreshTokenSalesforceStreaming(
         DEFAULT_REFRESH_TOKEN, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, login_url=emulator.url
     ) as client:
-        assert client.version == "62.0"  # AutoVersionMixin read /services/data/
+        assert client.version == "68.0"  # AutoVersionMixin read /services/data/
         assert (await client.subscribe("/topic/Foo"))[0]["successful"]
