@@ -28,7 +28,8 @@ async def test_cdc_from_earliest_matches_cometd_replay_ids_and_fields() -> None:
         created, updated, nulled = (e.event for e in events)
         assert created.change == "CREATE" and updated.change == "UPDATE"
         header = updated.raw["data"]["payload"]["ChangeEventHeader"]
-        assert header["changedFields"] == ["Phone", "BillingAddress.City"]
+        # an update also changes LastModifiedDate, which Salesforce lists among the changes
+        assert header["changedFields"] == ["Phone", "LastModifiedDate", "BillingAddress.City"]
         assert updated.raw["data"]["payload"]["BillingAddress"] == {"City": "Lyon"}
         assert "Name" not in updated.raw["data"]["payload"]  # unchanged: left out, as CometD
         assert nulled.raw["data"]["payload"]["ChangeEventHeader"]["nulledFields"] == ["Phone"]
