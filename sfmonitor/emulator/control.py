@@ -46,6 +46,15 @@ LIVE_SETTINGS = {
     "auth_code_ttl",
     "org_is_sandbox",
     "org_type",
+    "query_page_size",
+    "setup_refusal",
+    "limits_refusal",
+    "publish_enqueued_status",
+    "publish_checks_fields",
+    "push_broadcast_fanout_minus_one",
+    "hourly_published_platform_events",
+    "monthly_platform_events_entitlement",
+    "daily_api_requests",
 }
 
 

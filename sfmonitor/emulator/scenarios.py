@@ -12,6 +12,7 @@ import random
 import time
 from collections.abc import Callable
 
+from .catalog_seed import seed_demo
 from .org import Org
 
 DEMO_CHANNELS: tuple[str, ...] = (
@@ -87,6 +88,7 @@ class Scenario:
             )
         org.platform_events.add("Order_Placed__e")
         org.create_streaming_channel("/u/notifications")
+        seed_demo(org)  # more of every kind of channel, for discovery
 
     # --- actions ---------------------------------------------------------------------------
 

@@ -41,16 +41,22 @@ def generic_event(channel: str, replay_id: int, created_ms: int, payload: str) -
 
 
 def platform_event(
-    channel: str, replay_id: int, created_ms: int, created_by: str, fields: dict[str, Any]
+    channel: str,
+    replay_id: int,
+    created_ms: int,
+    created_by: str,
+    fields: dict[str, Any],
+    event_uuid: str | None = None,
 ) -> dict[str, Any]:
-    """§3.3: no data.event.createdDate; the time is payload.CreatedDate."""
+    """§3.3: no data.event.createdDate; the time is payload.CreatedDate. ``event_uuid``
+    is the one the publish call answered with (a new one when not given)."""
     payload = {"CreatedDate": iso_ms(created_ms), "CreatedById": created_by, **fields}
     return {
         "channel": channel,
         "data": {
             "schema": schema_id(channel),
             "payload": payload,
-            "event": {"EventUuid": str(uuid.uuid4()), "replayId": replay_id},
+            "event": {"EventUuid": event_uuid or str(uuid.uuid4()), "replayId": replay_id},
         },
     }
 
