@@ -111,10 +111,11 @@ def seed_demo(org: Org) -> None:
         cat.set_realtime(name, enabled)
 
 
-def seed_large(org: Org, topics: int = 150, generic: int = 60, events: int = 250) -> None:
-    """The demo org plus generated channels: ``topics`` PushTopics (one in ten inactive),
-    ``generic`` streaming channels, ``events`` platform events, 100 custom objects with
-    change events (two in five selected) and 12 custom channels."""
+def seed_large(org: Org, topics: int = 95, generic: int = 60, events: int = 150) -> None:
+    """The demo org plus generated channels, within Salesforce's allocations: ``topics``
+    PushTopics (100 in all, the most an org may have; one in ten inactive), ``generic``
+    streaming channels, ``events`` platform events, 300 custom objects with change events
+    (one in ten selected) and 12 custom channels with three members each."""
     seed_demo(org)
     cat = org.catalog
     for i in range(1, topics + 1):
@@ -132,10 +133,10 @@ def seed_large(org: Org, topics: int = 150, generic: int = 60, events: int = 250
             fields = [FieldDef("Message__c", "string", "Message"), FieldDef("Count__c", "double")]
             cat.define_event(EventDef(name, f"Generated Event {i:03d}", fields))
             org.platform_events.add(name)
-    for i in range(1, 101):
+    for i in range(1, 301):
         entity = f"Object{i:03d}__c"
         cat.add_cdc_entity(entity, f"Object {i:03d}")
-        if i % 5 < 2:
+        if i % 10 == 0:
             org.cdc_entities.add(entity)
     for i in range(1, 13):
         dev = f"Generated{i:02d}"
@@ -143,7 +144,7 @@ def seed_large(org: Org, topics: int = 150, generic: int = 60, events: int = 250
             data = i % 2 == 0
             cat.add_channel(dev, "data" if data else "event", f"Generated channel {i:02d}")
             for j in range(3):
-                n = (i * 3 + j) % 100 + 1
+                n = (i * 3 + j) % events + 1
                 cat.add_member(
                     dev, f"Object{n:03d}__ChangeEvent" if data else f"Generated_Event_{n:03d}__e"
                 )

@@ -162,10 +162,13 @@ async def test_the_large_org_has_over_500_channels(make_emulator: MakeEmulator) 
     found = await discover(emu.url, await login(emu.url))
     assert all(s.ok for s in found.sources) and len(found.channels) >= 500
     counts = {kind: len(found.of_kind(kind)) for kind in Kind}
-    assert counts[Kind.PUSH_TOPIC] == 155 and counts[Kind.GENERIC] == 63
-    assert counts[Kind.PLATFORM_EVENT] == 254 and counts[Kind.CUSTOM_CHANNEL] == 14
+    assert counts[Kind.PUSH_TOPIC] == 100 and counts[Kind.GENERIC] == 63
+    assert counts[Kind.PLATFORM_EVENT] == 154 and counts[Kind.CUSTOM_CHANNEL] == 14
+    assert counts[Kind.CHANGE_EVENT] == 12 + 300 + 1  # the demo's, generated, ChangeEvents
     inactive = [c for c in found.of_kind(Kind.PUSH_TOPIC) if c.active is False]
-    assert len(inactive) == 16
+    assert len(inactive) == 10
+    selected = [c for c in found.of_kind(Kind.CHANGE_EVENT) if c.selected]
+    assert len(selected) == 6 + 30
     pubsub = found.for_transport("pubsub")
     assert not pubsub.of_kind(Kind.PUSH_TOPIC) and not pubsub.of_kind(Kind.GENERIC)
     cometd = found.for_transport("cometd")
