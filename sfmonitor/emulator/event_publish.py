@@ -67,7 +67,6 @@ def _soap_name(kind: str) -> str:
 
 def check(event: EventDef, body: dict[str, Any]) -> tuple[dict[str, Any], list[Error]]:
     """(the fields to publish, defaults applied) or Salesforce's errors."""
-    errors: list[Error] = []
     for name, value in body.items():
         f = event.field(name)
         if f is None:
@@ -83,19 +82,13 @@ def check(event: EventDef, body: dict[str, Any]) -> tuple[dict[str, Any], list[E
     given = {k.lower() for k, v in body.items() if v not in (None, "")}
     missing = [f.name for f in event.fields if f.required and f.name.lower() not in given]
     if missing:
-        errors.append(
-            {
-                "message": f"Required fields are missing: [{', '.join(missing)}]",
-                "errorCode": "REQUIRED_FIELD_MISSING",
-                "fields": missing,
-            }
-        )
-        return {}, errors
+        message = f"Required fields are missing: [{', '.join(missing)}]"
+        return {}, [{"message": message, "errorCode": "REQUIRED_FIELD_MISSING", "fields": missing}]
     out = dict(body)
     present = {k.lower() for k in body}
     for f in event.fields:
-        if f.name.lower() not in present:
-            default = literal_default(f) if f.type == "boolean" or f.default_formula else None
+        if f.name.lower() not in present and (f.type == "boolean" or f.default_formula):
+            default = literal_default(f)
             if default is not None:
                 out[f.name] = default
     return out, []
