@@ -36,8 +36,9 @@ def origin(url: str) -> str:
 class OAuthHttp:
     """OAuth and identity requests with the client's TLS, proxy and timeout options."""
 
-    def __init__(self, options: HttpOptions | None = None) -> None:
+    def __init__(self, options: HttpOptions | None = None, max_body: int = MAX_BODY) -> None:
         self.options = options or HttpOptions()
+        self.max_body = max_body  # describeGlobal of a big org is larger than a login reply
 
     async def post_form(self, url: str, form: dict[str, str]) -> JSONObject:
         """POST an OAuth form; the JSON of a 200 reply holding ``access_token``."""
@@ -65,12 +66,26 @@ class OAuthHttp:
             )
         return data
 
+    async def call_json(
+        self, method: str, url: str, token: str, body: Any = None
+    ) -> tuple[int, Any]:
+        """An authenticated REST call (``body`` sent as JSON): the HTTP status and the parsed
+        JSON (None when not JSON) whatever the status, so that the caller can read
+        Salesforce's error list; ``TransportError`` when no answer came."""
+        headers = {"Authorization": f"Bearer {token}"}
+        payload = None
+        if body is not None:
+            payload = orjson.dumps(body)
+            headers["Content-Type"] = "application/json"
+        return await self._request(method, url, headers=headers, body=payload)
+
     async def _request(
         self,
         method: str,
         url: str,
         data: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> tuple[int, Any]:
         opts = self.options
         timeout = aiohttp.ClientTimeout(
@@ -84,7 +99,7 @@ class OAuthHttp:
                 http.request(
                     method,
                     url,
-                    data=data,
+                    data=data if body is None else body,
                     headers={"Accept": "application/json", **(headers or {})},
                     timeout=timeout,
                     proxy=opts.proxy,
@@ -98,12 +113,12 @@ class OAuthHttp:
                         f"{origin(url)} redirected to {target}: use the org's My Domain URL "
                         "as login URL"
                     )
-                body = await read_bounded(resp, MAX_BODY)
+                reply = await read_bounded(resp, self.max_body)
                 status = resp.status
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise TransportError(f"request to {origin(url)} failed: {describe(exc)}") from exc
         try:
-            return status, orjson.loads(body)
+            return status, orjson.loads(reply)
         except orjson.JSONDecodeError:
             return status, None
 

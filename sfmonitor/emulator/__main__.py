@@ -43,9 +43,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
     p.add_argument(
         "--scenario",
-        choices=("demo", "none"),
+        choices=("demo", "large", "none"),
         default="none",
-        help="traffic to generate (demo: records, platform events, logins...)",
+        help="traffic to generate (demo: records, platform events, logins...; large: the "
+        "demo's traffic in an org with 500+ channels to discover)",
     )
     p.add_argument("--rate", type=float, default=5.0, help="scenario actions per second")
     p.add_argument("--seed", type=int, default=1, help="scenario random seed")
@@ -72,6 +73,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="refuse the password grant as orgs created since Summer '23 do",
     )
+    p.add_argument(
+        "--no-view-setup",
+        action="store_true",
+        help="the default user lacks View Setup and Configuration (Tooling discovery and "
+        "/limits/ are refused)",
+    )
+    p.add_argument(
+        "--page-size", type=int, default=2000, help="records per query page (nextRecordsUrl)"
+    )
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
     p.add_argument(
@@ -91,7 +101,11 @@ async def serve(args: argparse.Namespace) -> None:
         max_events_per_reply=args.max_batch,
         auto_approve=args.auto_approve,
         block_password_flow=args.block_password_flow,
+        catalog="large" if args.scenario == "large" else "basic",
+        query_page_size=args.page_size,
     )
+    if args.no_view_setup:
+        config.users[0].view_setup = False
     context = None
     if args.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -109,7 +123,7 @@ async def serve(args: argparse.Namespace) -> None:
             with open(args.tls_cert, "rb") as cert, open(args.tls_key, "rb") as key:
                 tls = (cert.read(), key.read())
         line += " pubsub " + await emulator.start_pubsub(args.host, args.pubsub_port, tls)
-    if args.scenario == "demo":
+    if args.scenario in ("demo", "large"):
         emulator.start_scenario(seed=args.seed, rate=args.rate)
     print(line, flush=True)
     try:

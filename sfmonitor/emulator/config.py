@@ -36,6 +36,11 @@ class User:
     security_token: str = ""
     user_id: str = ""  # filled by the org when empty
     display_name: str = "Demo User"
+    # "View Setup and Configuration": Tooling queries of setup objects and /limits/ need it
+    view_setup: bool = True
+    # objects this user may not read (e.g. "PushTopic"): queries answer INVALID_TYPE and
+    # describe-global leaves them out
+    hidden_objects: tuple[str, ...] = ()
 
 
 @dataclass
@@ -148,12 +153,37 @@ class EmulatorConfig:
     publish_enqueued_status: bool = True
     generic_dynamic_channels: bool = True  # subscribing to an unknown /u/ channel creates it
 
+    # --- channel discovery, describe and publish (issue 16) ---------------------------
+    # what the org has set up for streaming: "basic" (the default platform events and CDC
+    # entities only), "demo" (some of every kind, for the discovery dialog) or "large"
+    # (the demo plus 500+ generated channels)
+    catalog: str = "basic"
+    # records per query page (Salesforce: 2,000, or the Sforce-Query-Options batchSize);
+    # tests set a small one so that nextRecordsUrl paging is exercised
+    query_page_size: int = 2000
+    # a Tooling query of a setup object by a user without View Setup: "INVALID_TYPE" (what
+    # users report) or "INSUFFICIENT_ACCESS"
+    setup_refusal: str = "INVALID_TYPE"
+    # /limits/ asked by a user without View Setup (the resource needs it; the answer's
+    # wording is assumed): HTTP 403 with this errorCode
+    limits_refusal: str = "INSUFFICIENT_ACCESS"
+    # a REST publish is checked against the event's fields: required ones missing
+    # (REQUIRED_FIELD_MISSING), unknown ones (INVALID_FIELD), values of the wrong type
+    publish_checks_fields: bool = True
+    # the Streaming Channel Push resource answers fanoutCount -1 for a broadcast (userIds
+    # empty) to a channel with subscribers, as documented; False: the number of subscribers
+    push_broadcast_fanout_minus_one: bool = True
+
     # --- org limits ----------------------------------------------------------------------
     max_concurrent_clients: int = 2000
     concurrent_limit_as_failure_reason: bool = True  # False: the limit text is the error
     daily_pushtopic_events: int = 1_000_000
     daily_generic_events: int = 1_000_000
     daily_platform_events: int = 50_000_000  # generous so that benchmarks never hit it
+    hourly_published_platform_events: int = 250_000
+    # high-volume event add-on: 0 without it (what /limits/ reports then)
+    monthly_platform_events_entitlement: int = 0
+    daily_api_requests: int = 15_000
 
     # --- control ----------------------------------------------------------------------
     control_api: bool = True  # serve /__emulator/ (loopback tooling only)

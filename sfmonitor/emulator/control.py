@@ -51,6 +51,14 @@ LIVE_SETTINGS = {
     "resubscribe_replay",
     "publish_enqueued_status",
     "channel_missing_error",
+    "query_page_size",
+    "setup_refusal",
+    "limits_refusal",
+    "publish_checks_fields",
+    "push_broadcast_fanout_minus_one",
+    "hourly_published_platform_events",
+    "monthly_platform_events_entitlement",
+    "daily_api_requests",
 }
 
 
@@ -96,6 +104,7 @@ class ControlApi:
         try:
             count = int(body.get("count", 1))
             scope = str(body.get("scope", "cometd"))
+            path = str(body.get("path", ""))  # only requests to this path (or query)
             if name == "revoke_tokens":
                 n = emu.revoke_tokens(body.get("username"), bool(body.get("refresh", False)))
                 return _json({"revoked": n})
@@ -104,9 +113,8 @@ class ControlApi:
             if name == "restart":
                 return _json({"dropped": emu.restart(spare=request.transport)})
             if name == "http_error":
-                emu.faults.add(
-                    Pending("http_status", count, scope, status=int(body.get("status", 503)))
-                )
+                status = int(body.get("status", 503))
+                emu.faults.add(Pending("http_status", count, scope, status=status, path=path))
             elif name == "reset":
                 emu.faults.add(Pending("reset", count, scope))
             elif name == "slow":

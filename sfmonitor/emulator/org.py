@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from . import shapes
+from .catalog import Catalog, fan_out_hook
 from .channels import ChannelKind, ChannelLog, RetainedEvent, classify, split_channel
 from .clock import Clock, iso_ms
 from .config import ConnectedApp, EmulatorConfig, User
@@ -135,6 +136,17 @@ class Org:
         self.handshakes = 0
         # called with (channel, kind, event, message) for every published event (Pub/Sub)
         self.publish_hooks: list[Callable[[str, ChannelKind, RetainedEvent, Any], None]] = []
+        # what discovery finds (issue 16): custom channels, members, event definitions...
+        self.catalog = Catalog(self.ids)
+        self.platform_events.update(n for n, e in self.catalog.events.items() if e.standard)
+        self.api_requests = 0  # REST calls, for DailyApiRequests
+        self._published_hour = (self._hour(), 0)  # (hour, platform events published in it)
+        self.publish_hooks.append(fan_out_hook(self))
+        self.publish_hooks.append(self._count_published)
+        if self.config.catalog != "basic":
+            from .catalog_seed import seed
+
+            seed(self, self.config.catalog)
 
     # --- users and tokens ----------------------------------------------------------------
 
@@ -189,6 +201,8 @@ class Org:
 
     def channel_exists(self, base: str, kind: ChannelKind) -> bool:
         name = base.split("/", 2)[2]
+        if name.endswith("__chn"):
+            return self.catalog.custom_channel(base) is not None
         if kind is ChannelKind.PUSH_TOPIC:
             topic = self.push_topics.get(name)
             return topic is not None and topic.is_active
@@ -200,7 +214,9 @@ class Org:
             return True
         if name == "ChangeEvents":
             return True
-        return self.cdc_entity_of(name) in self.cdc_entities
+        entity = self.cdc_entity_of(name)
+        # an entity that has change events may be subscribed to even when not selected
+        return entity in self.cdc_entities or entity in self.catalog.cdc_capable
 
     @staticmethod
     def cdc_entity_of(channel_name: str) -> str:
@@ -723,21 +739,60 @@ class Org:
                 return True
         return False
 
+    def _hour(self) -> int:
+        return int(self.clock.now() // 3600)
+
+    def _count_published(
+        self, base: str, kind: ChannelKind, event: RetainedEvent, message: Any
+    ) -> None:
+        """Publish hook: platform events published this hour (HourlyPublishedPlatformEvents)."""
+        if kind is not ChannelKind.PLATFORM_EVENT or base.endswith("__chn"):
+            return
+        hour, n = self._published_hour
+        now = self._hour()
+        self._published_hour = (now, (n if hour == now else 0) + 1)
+
+    def published_this_hour(self) -> int:
+        hour, n = self._published_hour
+        return n if hour == self._hour() else 0
+
     def limits(self) -> dict[str, dict[str, int]]:
+        api_max = self.config.daily_api_requests
+        used_api = self.token_requests + self.api_requests
         out = {
-            "DailyApiRequests": {"Max": 15000, "Remaining": 15000 - self.token_requests},
+            "DailyApiRequests": {"Max": api_max, "Remaining": max(0, api_max - used_api)},
             "DurableStreamingApiConcurrentClients": {
                 "Max": self.config.max_concurrent_clients,
                 "Remaining": max(0, self.config.max_concurrent_clients - len(self.sessions)),
             },
-            "HourlyPublishedPlatformEvents": {"Max": 250000, "Remaining": 250000},
         }
         for allocation in sorted(set(ALLOCATION_OF_KIND.values())):
             out[allocation] = {
                 "Max": self.allocation_max(allocation),
                 "Remaining": self.allocation_remaining(allocation),
             }
+        out.update(self._more_limits(out))
         return out
+
+    def _more_limits(self, out: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        """The other streaming counters /limits/ reports (reference auth-and-discovery §3.2):
+        API 36.0-and-earlier names mirror the durable ones; standard-volume events are a
+        legacy allocation nothing here spends; the monthly entitlement is 0 without the
+        add-on."""
+        hourly = self.config.hourly_published_platform_events
+        monthly = self.config.monthly_platform_events_entitlement
+        return {
+            "HourlyPublishedPlatformEvents": {
+                "Max": hourly,
+                "Remaining": max(0, hourly - self.published_this_hour()),
+            },
+            "HourlyPublishedStandardVolumePlatformEvents": {"Max": 1000, "Remaining": 1000},
+            "DailyStandardVolumePlatformEvents": {"Max": 10000, "Remaining": 10000},
+            "MonthlyPlatformEventsUsageEntitlement": {"Max": monthly, "Remaining": monthly},
+            "DailyStreamingApiEvents": dict(out["DailyDurableStreamingApiEvents"]),
+            "DailyGenericStreamingApiEvents": dict(out["DailyDurableGenericStreamingApiEvents"]),
+            "StreamingApiConcurrentClients": dict(out["DurableStreamingApiConcurrentClients"]),
+        }
 
 
 def wake_all(sessions: Iterable[Session]) -> None:

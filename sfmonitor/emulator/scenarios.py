@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from .catalog_seed import seed_demo
 from .org import Org
 
 DEMO_CHANNELS: tuple[str, ...] = (
@@ -89,6 +90,7 @@ class Scenario:
             )
         org.platform_events.add("Order_Placed__e")
         org.create_streaming_channel("/u/notifications")
+        seed_demo(org)  # more of every kind of channel, for discovery
 
     # --- actions ---------------------------------------------------------------------------
 

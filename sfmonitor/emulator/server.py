@@ -119,7 +119,8 @@ class Emulator:
     @web.middleware
     async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         scope = _scope(request.path)
-        fault = self.faults.take(scope) if scope else None
+        target = f"{request.path} {request.query.get('q', '')}"
+        fault = self.faults.take(scope, target) if scope else None
         try:
             if fault is None:
                 return await handler(request)
