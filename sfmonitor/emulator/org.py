@@ -16,9 +16,10 @@ from typing import Any
 
 import orjson
 
+from ..timefmt import iso_from_ms
 from . import shapes
 from .channels import ChannelKind, ChannelLog, RetainedEvent, classify, split_channel
-from .clock import Clock, iso_ms
+from .clock import Clock
 from .config import ConnectedApp, EmulatorConfig, User
 from .ids import IdFactory, client_id, opaque_token, to18
 from .sessions import Session, Subscription
@@ -444,7 +445,7 @@ class Org:
 
     def _now_iso(self) -> str:
         """A record timestamp: Salesforce keeps them to the second (``...:45.000Z``)."""
-        return iso_ms(self.clock.now_ms() // 1000 * 1000)
+        return iso_from_ms(self.clock.now_ms() // 1000 * 1000)
 
     def create_record(
         self, sobject: str, fields: dict[str, Any], username: str | None = None
