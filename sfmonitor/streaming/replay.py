@@ -94,4 +94,3 @@ def creation_time_of(message: dict[str, Any]) -> str | None:
         if isinstance(value, str):
             return value
     return None
-
