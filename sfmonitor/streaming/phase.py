@@ -4,19 +4,20 @@ The engine reads ``Phase`` to decide what to do next (poll, handshake again, log
 stop); listeners see the coarser ``ConnectionState`` of ``state``. Every move goes through
 ``advance``, which refuses the ones that make no sense with a ``ClientStateError`` naming
 both phases, so that a misuse (``open()`` twice, a closed session brought back to life)
-fails loudly instead of leaving a poll task running on a dead session::
+fails loudly instead of leaving a poll task running on a dead session. The moves::
 
-    NEW ──open()──▶ OPENING ──────────────▶ LIVE ◀──── handshake ────┐
-                       │                     │ session lost           │
-                       │                     ▼                        │
-                       │                 HANDSHAKE ───────────────────┤
-                       │                     │ ▲ token refused        │
-                       │                     ▼ │ logged in            │
-                       │                   LOGIN                      │
-                       ▼                                              │
-                    FAILED ◀──── gave up (from OPENING, LIVE, HANDSHAKE, LOGIN)
-
-    any phase ──close()──▶ CLOSED (also from CLOSED: close() may be called twice)
+    from        to          when
+    NEW         OPENING     open()
+    OPENING     LIVE        logged in and handshaken
+    LIVE        HANDSHAKE   the server forgot our session (expiry, advice, a failed request)
+    LIVE        LOGIN       the server refused our token (401)
+    HANDSHAKE   LIVE        handshaken again (then every channel is re-subscribed)
+    HANDSHAKE   LOGIN       the token was refused meanwhile
+    LOGIN       HANDSHAKE   a new token arrived
+    OPENING, LIVE,
+    HANDSHAKE, LOGIN
+                FAILED      the engine gave up
+    any phase   CLOSED      close() (also from CLOSED: it may be called twice)
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .errors import ClientStateError
 
 
 class Phase(enum.Enum):
+    """Where a CometD session stands (``CometdSession.phase``)."""
+
     # NEW:
     #   Built; nothing sent yet. ``open()`` logs in and handshakes.
     NEW = "new"
@@ -55,8 +58,6 @@ class Phase(enum.Enum):
     CLOSED = "closed"
 
 
-_RUNNING = {Phase.OPENING, Phase.LIVE, Phase.HANDSHAKE, Phase.LOGIN}
-
 # phase -> the phases it may move to (CLOSED is reachable from every phase)
 _MOVES: dict[Phase, frozenset[Phase]] = {
     Phase.NEW: frozenset({Phase.OPENING}),
@@ -84,7 +85,3 @@ def advance(current: Phase, new: Phase) -> Phase:
     )
     raise ClientStateError(f"a CometD session cannot go from {current.name} to {new.name}: {why}")
 
-
-def is_running(phase: Phase) -> bool:
-    """Whether the session is opening or open (so it may still fail)."""
-    return phase in _RUNNING

@@ -95,8 +95,9 @@ class Subscriptions:
             raise ClientStateError("the client has failed; start it again")
         if self._phase is Phase.CLOSED:
             raise ClientStateError("the client was stopped; start it again")
-        # sent now if the session is up, else by the re-subscribe that follows a handshake
-        if self._phase is Phase.LIVE and self.state is ConnectionState.CONNECTED:
+        # sent now if the session is up (also in a pause the server advised), else by the
+        # re-subscribe that follows the next handshake
+        if self._phase is Phase.LIVE:
             await self._send_subscribes([ch])
         return await future
 
