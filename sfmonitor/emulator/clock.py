@@ -20,4 +20,3 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
-

@@ -741,11 +741,6 @@ class Org:
         return out
 
 
-def wake_all(sessions: Iterable[Session]) -> None:
-    for s in sessions:
-        s.wake()
-
-
 async def sweep_forever(org: Org, every: float = 1.0) -> None:
     """Expire sessions whose client stopped polling (runs as a server background task)."""
     while True:
