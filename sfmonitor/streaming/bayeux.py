@@ -18,12 +18,12 @@ log = logging.getLogger(__name__)
 Message = dict[str, Any]
 Batch = list[Message]
 
-HANDSHAKE = "/meta/handshake"
-CONNECT = "/meta/connect"
-SUBSCRIBE = "/meta/subscribe"
-UNSUBSCRIBE = "/meta/unsubscribe"
-DISCONNECT = "/meta/disconnect"
-META_PREFIX = "/meta/"
+META_PREFIX = "/meta/"  # replies of the protocol itself, not events
+HANDSHAKE = META_PREFIX + "handshake"
+CONNECT = META_PREFIX + "connect"
+SUBSCRIBE = META_PREFIX + "subscribe"
+UNSUBSCRIBE = META_PREFIX + "unsubscribe"
+DISCONNECT = META_PREFIX + "disconnect"
 
 LONG_POLLING = "long-polling"
 

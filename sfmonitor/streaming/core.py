@@ -20,6 +20,7 @@ import orjson
 from sfmonitor.logs import register_token
 from sfmonitor.timefmt import iso_from_ms
 
+from .bayeux import META_PREFIX
 from .endpoints import check_instance_url, check_login_url
 from .errors import (
     AuthenticationError,
@@ -268,7 +269,7 @@ class BaseSalesforceStreaming(abc.ABC):
                     if type(m) is not dict or type(m.get("channel")) is not str:
                         continue
                     if only_events and (
-                        m["channel"].startswith("/meta/") or m["channel"] not in channels
+                        m["channel"].startswith(META_PREFIX) or m["channel"] not in channels
                     ):
                         continue
                     yield m

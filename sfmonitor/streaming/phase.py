@@ -84,4 +84,3 @@ def advance(current: Phase, new: Phase) -> Phase:
         "open() was called twice" if new is Phase.OPENING else "not a move a session makes"
     )
     raise ClientStateError(f"a CometD session cannot go from {current.name} to {new.name}: {why}")
-
