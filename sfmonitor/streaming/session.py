@@ -39,13 +39,13 @@ from .errors import (
 )
 from .http import ServerClock
 from .phase import Phase, advance
-from .policy import STALE_REPLAY_POLICIES, Backoff, LoginGuard, Policy
+from .policy import Backoff, LoginGuard, Policy
 from .replay import LiveSince
 from .state import ConnectionState, Notice, StateChange
 from .subscriptions import Channel, Subscriptions
 from .transport import HttpOptions, Transport
 
-__all__ = ["STALE_REPLAY_POLICIES", "STOP", "CometdSession", "Hooks", "Policy"]
+__all__ = ["STOP", "CometdSession", "Hooks"]
 
 log = logging.getLogger(__name__)
 
