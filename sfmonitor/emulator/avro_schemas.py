@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 
+from ..timefmt import parse_time
+
 NAMESPACE = "com.sforce.eventbus"
 CHANGE_TYPES = (
     "CREATE", "UPDATE", "DELETE", "UNDELETE",
@@ -126,8 +128,6 @@ def _fits(kind: str, value: Any) -> bool:
 def _epoch_ms(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    from sfmonitor.streaming.replay import parse_time  # a value type helper, no client
-
     parsed = parse_time(value) if isinstance(value, str) else None
     return int(parsed.timestamp() * 1000) if parsed else None
 

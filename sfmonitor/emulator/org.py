@@ -16,10 +16,11 @@ from typing import Any
 
 import orjson
 
+from ..timefmt import iso_from_ms
 from . import shapes
 from .catalog import Catalog, fan_out_hook
 from .channels import ChannelKind, ChannelLog, RetainedEvent, classify, split_channel
-from .clock import Clock, iso_ms
+from .clock import Clock
 from .config import ConnectedApp, EmulatorConfig, User
 from .ids import IdFactory, client_id, opaque_token, to18
 from .sessions import Session, Subscription
@@ -460,7 +461,7 @@ class Org:
 
     def _now_iso(self) -> str:
         """A record timestamp: Salesforce keeps them to the second (``...:45.000Z``)."""
-        return iso_ms(self.clock.now_ms() // 1000 * 1000)
+        return iso_from_ms(self.clock.now_ms() // 1000 * 1000)
 
     def create_record(
         self, sobject: str, fields: dict[str, Any], username: str | None = None
@@ -793,11 +794,6 @@ class Org:
             "DailyGenericStreamingApiEvents": dict(out["DailyDurableGenericStreamingApiEvents"]),
             "StreamingApiConcurrentClients": dict(out["DurableStreamingApiConcurrentClients"]),
         }
-
-
-def wake_all(sessions: Iterable[Session]) -> None:
-    for s in sessions:
-        s.wake()
 
 
 async def sweep_forever(org: Org, every: float = 1.0) -> None:

@@ -74,7 +74,6 @@ class PubSubServer:
         self.faults = PubSubFaults()
         self.server: grpc.aio.Server | None = None
         self.address = ""
-        self.closing = False
         self.counts = {"subscribe": 0, "publish": 0, "keepalive": 0, "delivered": 0}
         self.org.publish_hooks.append(self._on_publish)
 
@@ -105,7 +104,6 @@ class PubSubServer:
         """End open streams (UNAVAILABLE, as a server going away does), then the server."""
         with contextlib.suppress(ValueError):
             self.org.publish_hooks.remove(self._on_publish)
-        self.closing = True
         self.faults.clear()
         for streams in self.streams.values():
             for stream in streams:

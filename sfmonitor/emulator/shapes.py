@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from typing import Any
 
-from .clock import iso_ms
+from ..timefmt import iso_from_ms
 
 
 def schema_id(name: str) -> str:
@@ -23,7 +23,11 @@ def pushtopic_event(
     return {
         "channel": channel,
         "data": {
-            "event": {"createdDate": iso_ms(created_ms), "replayId": replay_id, "type": change},
+            "event": {
+                "createdDate": iso_from_ms(created_ms),
+                "replayId": replay_id,
+                "type": change,
+            },
             "sobject": sobject,
         },
     }
@@ -34,7 +38,7 @@ def generic_event(channel: str, replay_id: int, created_ms: int, payload: str) -
     return {
         "channel": channel,
         "data": {
-            "event": {"createdDate": iso_ms(created_ms), "replayId": replay_id},
+            "event": {"createdDate": iso_from_ms(created_ms), "replayId": replay_id},
             "payload": payload,
         },
     }
@@ -50,7 +54,7 @@ def platform_event(
 ) -> dict[str, Any]:
     """§3.3: no data.event.createdDate; the time is payload.CreatedDate. ``event_uuid``
     is the one the publish call answered with (a new one when not given)."""
-    payload = {"CreatedDate": iso_ms(created_ms), "CreatedById": created_by, **fields}
+    payload = {"CreatedDate": iso_from_ms(created_ms), "CreatedById": created_by, **fields}
     return {
         "channel": channel,
         "data": {
@@ -87,9 +91,13 @@ def monitoring_event(
 ) -> dict[str, Any]:
     """§3.5: real-time event monitoring; the time is payload.EventDate."""
     event_uuid = str(uuid.uuid4())
-    payload: dict[str, Any] = {"EventDate": iso_ms(created_ms), "EventUuid": event_uuid, **fields}
+    payload: dict[str, Any] = {
+        "EventDate": iso_from_ms(created_ms),
+        "EventUuid": event_uuid,
+        **fields,
+    }
     if created_date:
-        payload["CreatedDate"] = iso_ms(created_ms)
+        payload["CreatedDate"] = iso_from_ms(created_ms)
     return {
         "channel": channel,
         "data": {

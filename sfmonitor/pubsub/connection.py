@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import grpc
 import grpc.aio
 
+from sfmonitor.timefmt import parse_time
+
 from .errors import PubSubError, Reaction
 from .proto import pubsub_api_pb2 as pb
 from .proto import pubsub_api_pb2_grpc as pb_grpc
@@ -228,8 +230,6 @@ class PubSubConnection:
 def fill(schema: Schema, values: Mapping[str, Any]) -> dict[str, Any]:
     """A complete record for ``schema`` from ``values``: ISO date-times to epoch ms, absent
     nullable fields null, absent required ones a neutral value (CreatedDate: now)."""
-    from sfmonitor.streaming.replay import parse_time
-
     record: dict[str, Any] = {}
     for f in schema.fields:
         name = str(f["name"])

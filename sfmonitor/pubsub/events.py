@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sfmonitor.streaming.events import StreamEvent, change_of, kind_of, summarize
-from sfmonitor.streaming.replay import iso_from_ms
+from sfmonitor.timefmt import iso_from_ms
 
 from .replay import replay_value
 from .schemas import Schema

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import grpc
 import grpc.aio
 
-from sfmonitor.streaming.state import Backoff, ChannelChange, ChannelStatus, GapNotice, Notice
+from sfmonitor.streaming.policy import Backoff
+from sfmonitor.streaming.state import ChannelChange, ChannelStatus, GapNotice, Notice
 
 from .errors import PubSubError, Reaction
 from .events import PubSubEvent, build_event

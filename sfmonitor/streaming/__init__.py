@@ -9,6 +9,14 @@ Code written for aio-sf-streaming runs with only the import changed::
         await client.subscribe("/event/Low_Ink__e")
         async for event in client.events():
             ...
+
+Where things are: ``core`` (the public class: start, subscribe, the one pass over events),
+``connectors``/``mixins``/``simple`` (the seed's composition), ``session`` (the engine: poll
+loop and recovery) with ``phase`` (its lifecycle) and ``subscriptions``, ``bayeux`` (message
+builders and reply readers, pure), ``batches`` (reply bodies to messages), ``transport`` and
+``http`` (bounded HTTP), ``endpoints`` (where credentials may go), ``policy`` (retries,
+backoff, login bound), ``state`` (what listeners are told), ``errors`` (one tree),
+``replay`` and ``events`` (value types the store shares).
 """
 
 from .connectors import (
@@ -22,14 +30,17 @@ from .core import BaseSalesforceStreaming
 from .errors import (
     AuthenticationError,
     BayeuxError,
+    ClientStateError,
     ConnectionFailedError,
     HttpStatusError,
     InsecureEndpointError,
     MalformedResponseError,
+    MissingCredentialsError,
     RedirectRefusedError,
     ResponseTooLargeError,
     StreamingError,
     TransportError,
+    UsageError,
     parse_error,
 )
 from .events import EventKind, StreamEvent
@@ -62,6 +73,7 @@ __all__ = [
     "BayeuxError",
     "ChannelChange",
     "ChannelStatus",
+    "ClientStateError",
     "ConnectionFailedError",
     "ConnectionState",
     "EventKind",
@@ -70,6 +82,7 @@ __all__ = [
     "InsecureEndpointError",
     "LiveSince",
     "MalformedResponseError",
+    "MissingCredentialsError",
     "Notice",
     "PasswordSalesforceStreaming",
     "ReSubscribeMixin",
@@ -87,6 +100,7 @@ __all__ = [
     "TokenSource",
     "TokenSourceSalesforceStreaming",
     "TransportError",
+    "UsageError",
     "creation_time_of",
     "parse_error",
     "replay_id_of",

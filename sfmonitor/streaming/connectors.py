@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Protocol
 import aiohttp
 
 from .core import BaseSalesforceStreaming
-from .errors import AuthenticationError
+from .errors import AuthenticationError, MissingCredentialsError
 
 JSONObject = dict[str, Any]
 PostForm = Callable[[str, dict[str, str]], Awaitable[JSONObject]]
@@ -40,7 +40,7 @@ class BaseConnector(BaseSalesforceStreaming):
         **kwargs: Any,
     ) -> None:
         if client_id is None or client_secret is None:
-            raise TypeError("All credentials arguments are mandatory")
+            raise MissingCredentialsError("All credentials arguments are mandatory")
         self.login_connector = login_connector
         self.credentials: dict[str, str] = {"client_id": client_id, "client_secret": client_secret}
         super().__init__(**kwargs)
@@ -87,7 +87,7 @@ class PasswordSalesforceStreaming(BaseConnector):
         self, *, username: str | None = None, password: str | None = None, **kwargs: Any
     ) -> None:
         if username is None or password is None:
-            raise TypeError("All credentials arguments are mandatory")
+            raise MissingCredentialsError("All credentials arguments are mandatory")
         super().__init__(**kwargs)
         self.credentials.update(
             {"grant_type": "password", "username": username, "password": password}
@@ -101,7 +101,7 @@ class RefreshTokenSalesforceStreaming(BaseConnector):
 
     def __init__(self, *, refresh_token: str | None = None, **kwargs: Any) -> None:
         if refresh_token is None:
-            raise TypeError("All credentials arguments are mandatory")
+            raise MissingCredentialsError("All credentials arguments are mandatory")
         super().__init__(**kwargs)
         self.credentials.update({"grant_type": "refresh_token", "refresh_token": refresh_token})
 

@@ -18,19 +18,22 @@ import aiohttp
 import orjson
 
 from sfmonitor.logs import register_token
+from sfmonitor.timefmt import iso_from_ms
 
+from .bayeux import META_PREFIX
 from .endpoints import check_instance_url, check_login_url
-from .errors import AuthenticationError, ConnectionFailedError, StreamingError, TransportError
-from .http import fetch_once
-from .replay import (
-    MAX_REPLAY_ID,
-    LiveSince,
-    ReplayType,
-    creation_time_of,
-    iso_from_ms,
-    usable_replay_id,
+from .errors import (
+    AuthenticationError,
+    ClientStateError,
+    ConnectionFailedError,
+    TransportError,
+    UsageError,
 )
-from .session import STALE_REPLAY_POLICIES, STOP, CometdSession, Hooks, Policy
+from .http import fetch_once
+from .phase import Phase
+from .policy import STALE_REPLAY_POLICIES, Policy
+from .replay import MAX_REPLAY_ID, LiveSince, ReplayType, creation_time_of, usable_replay_id
+from .session import STOP, CometdSession, Hooks
 from .state import ConnectionState, Listener, Notice
 from .transport import HttpOptions, SslOption
 
@@ -52,8 +55,6 @@ class BaseSalesforceStreaming(abc.ABC):
 
     #: follow reconnect advice and recover from errors (``AutoReconnectMixin`` sets it)
     auto_reconnect = False
-    #: ask ``/services/data/`` for the newest API version (``AutoVersionMixin`` sets it)
-    auto_version = False
     #: extra attempts for a subscribe that failed with a retryable error
     subscribe_retries = 0
 
@@ -82,7 +83,7 @@ class BaseSalesforceStreaming(abc.ABC):
                 stacklevel=2,
             )
         if stale_replay not in STALE_REPLAY_POLICIES:
-            raise ValueError(f"stale_replay must be one of {', '.join(STALE_REPLAY_POLICIES)}")
+            raise UsageError(f"stale_replay must be one of {', '.join(STALE_REPLAY_POLICIES)}")
         self.version = version
         self.sandbox = sandbox
         self.login_url = (login_url or (SANDBOX_LOGIN if sandbox else PRODUCTION_LOGIN)).rstrip("/")
@@ -120,10 +121,10 @@ class BaseSalesforceStreaming(abc.ABC):
     async def start(self) -> None:
         """Authenticate and handshake, then return: polling (the first ``/meta/connect``
         too, which stock CometD servers hold) goes on in the background, as in the seed.
-        Raises if the login or the handshake fails, or ``ask_stop()`` is called meanwhile
-        (``ConnectionFailedError``: a signal handler can stop a login that hangs)."""
+        Raises if the login or the handshake fails, or ``ask_stop()`` or ``stop()`` is called
+        meanwhile (``ConnectionFailedError``: a signal handler can stop a login that hangs)."""
         if self._session is not None:
-            raise StreamingError("already started")
+            raise ClientStateError("already started: stop() it first")
         if self._stop_requested.is_set():
             raise ConnectionFailedError("stopped before connecting (ask_stop was called)")
         self.should_stop = False
@@ -144,11 +145,15 @@ class BaseSalesforceStreaming(abc.ABC):
                 await session.close()  # listeners hear "stopped", not "failed"
                 raise ConnectionFailedError("stopped while connecting (ask_stop was called)")
             opening.result()
-        except BaseException:
+        except BaseException as exc:
             self._session = None
             if not opening.done():  # our caller was cancelled
                 opening.cancel()
                 await asyncio.gather(opening, return_exceptions=True)
+            if session.phase is Phase.CLOSED and not isinstance(exc, ConnectionFailedError):
+                # stop() closed the session while it was opening (the session refused to
+                # go live): the same answer as for ask_stop()
+                raise ConnectionFailedError("stopped while connecting (stop was called)") from exc
             raise
         finally:
             stopped.cancel()
@@ -184,12 +189,15 @@ class BaseSalesforceStreaming(abc.ABC):
 
         Works from any task, while another iterates, and before the client is polling.
         ``replay`` (beyond the seed) overrides the stored replay id for this subscribe: -2,
-        -1, or a replay id (1 to 2**63-1); anything else is a ``ValueError``.
+        -1, or a replay id (1 to 2**63-1); anything else is a ``UsageError`` (a ValueError).
         """
         if replay is not None:
-            value = int(replay)
+            try:
+                value = int(replay)
+            except (TypeError, ValueError, OverflowError):
+                value = 0  # not a number: refused below
             if value not in (-2, -1) and usable_replay_id(value) is None:
-                raise ValueError(f"replay must be -2, -1 or a replay id, not {replay!r}")
+                raise UsageError(f"replay must be -2, -1 or a replay id, not {replay!r}")
             replay = value
         return await self._require().subscribe(channel, replay)
 
@@ -261,7 +269,7 @@ class BaseSalesforceStreaming(abc.ABC):
                     if type(m) is not dict or type(m.get("channel")) is not str:
                         continue
                     if only_events and (
-                        m["channel"].startswith("/meta/") or m["channel"] not in channels
+                        m["channel"].startswith(META_PREFIX) or m["channel"] not in channels
                     ):
                         continue
                     yield m
@@ -275,8 +283,7 @@ class BaseSalesforceStreaming(abc.ABC):
                 if type(rid) is int and 0 < rid <= MAX_REPLAY_ID:
                     last = high.get(channel)
                     if last is not None and rid <= last:
-                        session.duplicates_dropped += 1
-                        continue
+                        continue  # a re-delivery (after a reconnect, or the server's)
                     if cutoff and session.before_cutoff(channel, m):
                         continue
                     high[channel] = rid
@@ -312,7 +319,7 @@ class BaseSalesforceStreaming(abc.ABC):
 
     def _require(self) -> CometdSession:
         if self._session is None:
-            raise StreamingError("not started: call start() or use 'async with'")
+            raise ClientStateError("not started: call start() or use 'async with'")
         return self._session
 
     async def _login(self) -> tuple[str, str]:

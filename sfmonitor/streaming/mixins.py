@@ -83,7 +83,6 @@ class ReplayMixin:
 class AutoVersionMixin:
     """Use the newest API version the instance offers (``GET /services/data/``)."""
 
-    auto_version = True
     version: str
     http_options: Any
 

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
+
+# The time helpers live in the neutral ``sfmonitor.timefmt``; they are re-exported here for
+# callers that have not switched their import yet.
+from sfmonitor.timefmt import iso_from_ms, parse_time
+
+__all__ = [
+    "MAX_REPLAY_ID",
+    "LiveSince",
+    "ReplayType",
+    "creation_time_of",
+    "iso_from_ms",
+    "parse_time",
+    "replay_id_of",
+    "usable_replay_id",
+]
 
 
 class ReplayType(enum.IntEnum):
@@ -54,11 +68,6 @@ def replay_id_of(message: dict[str, Any]) -> int | None:
     return usable_replay_id(event.get("replayId"))
 
 
-def iso_from_ms(ms: int) -> str:
-    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
 def creation_time_of(message: dict[str, Any]) -> str | None:
     """The creation time as Salesforce's ISO string, wherever the kind keeps it.
 
@@ -85,17 +94,3 @@ def creation_time_of(message: dict[str, Any]) -> str | None:
         if isinstance(value, str):
             return value
     return None
-
-
-def parse_time(text: str | None) -> datetime | None:
-    """A Salesforce timestamp (``...Z`` or ``+0000``) as an aware UTC datetime, or None."""
-    if not text:
-        return None
-    try:
-        value = text.replace("Z", "+00:00")
-        if len(value) > 5 and value[-5] in "+-" and value[-3] != ":":
-            value = value[:-2] + ":" + value[-2:]
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -7,17 +7,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from sfmonitor.timefmt import parse_time
+
+from . import bayeux
 from .batches import Rejected
-from .bayeux import Batch, Channel, Hooks, Message, Policy, error_of, is_replay_invalid
-from .errors import BayeuxError, StreamingError, TransportError
+from .bayeux import Batch, Message, error_of
+from .errors import BayeuxError, ClientStateError, TransportError
 from .http import ServerClock
-from .replay import LiveSince, ReplayType, creation_time_of, parse_time
+from .phase import Phase
+from .policy import Policy
+from .replay import LiveSince, ReplayType, creation_time_of
 from .state import ChannelChange, ChannelStatus, ConnectionState, GapNotice
 from .transport import Transport
 
+if TYPE_CHECKING:
+    from .session import Hooks
+
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Channel:
+    """A subscription the caller wants; it survives re-handshakes."""
+
+    name: str
+    replay: int | None = None  # explicit replay asked by the caller, used once
+    live_since: float | None = None  # when it went live from -1 (no replay id known yet)
+    status: ChannelStatus = ChannelStatus.SUBSCRIBING
+    sent_in: int = -1  # the session number it was last sent in
+    attempts: int = 0
+    waiters: list[asyncio.Future[Batch]] = field(default_factory=list)
 
 
 class Subscriptions:
@@ -33,15 +55,17 @@ class Subscriptions:
     client_id: str | None
     session_number: int
     unusable_replay_ids: int
+    _phase: Phase
     _transport: Transport | None
-    _need_session: bool
-    _need_token: bool
 
     @property
     def endpoint(self) -> str:
         raise NotImplementedError
 
     def _next_id(self) -> str:
+        raise NotImplementedError
+
+    def _lose_session(self, new_token: bool = False) -> None:
         raise NotImplementedError
 
     def _set_state(
@@ -67,35 +91,24 @@ class Subscriptions:
         self.hooks.notify(ChannelChange(name, ChannelStatus.SUBSCRIBING))
         future: asyncio.Future[Batch] = asyncio.get_running_loop().create_future()
         ch.waiters.append(future)
-        if self.state is ConnectionState.FAILED:
-            raise StreamingError("the client has failed; start it again")
-        if self.state is ConnectionState.CONNECTED and not self._need_session:
+        if self._phase is Phase.FAILED:
+            raise ClientStateError("the client has failed; start it again")
+        if self._phase is Phase.CLOSED:
+            raise ClientStateError("the client was stopped; start it again")
+        # sent now if the session is up (also in a pause the server advised), else by the
+        # re-subscribe that follows the next handshake
+        if self._phase is Phase.LIVE:
             await self._send_subscribes([ch])
         return await future
 
     async def unsubscribe(self, name: str) -> Batch:
         ch = self.channels.pop(name, None)
         if ch is not None:
-            self._resolve(
-                ch,
-                [
-                    {
-                        "channel": "/meta/subscribe",
-                        "subscription": name,
-                        "successful": False,
-                        "error": "unsubscribed",
-                    }
-                ],
-            )
+            self._resolve(ch, [bayeux.refused_subscribe(name, "unsubscribed")])
         self.hooks.notify(ChannelChange(name, ChannelStatus.UNSUBSCRIBED))
-        if self._transport is None or self._need_session or not self.client_id:
-            return []
-        msg = {
-            "channel": "/meta/unsubscribe",
-            "clientId": self.client_id,
-            "subscription": name,
-            "id": self._next_id(),
-        }
+        if self._phase is not Phase.LIVE or self._transport is None or not self.client_id:
+            return []  # no session: the next one will simply not re-subscribe it
+        msg = bayeux.unsubscribe(self.client_id, name, self._next_id())
         try:
             return await self._transport.post(self.endpoint, [msg])
         except TransportError:
@@ -155,7 +168,7 @@ class Subscriptions:
                 for ch in self.channels.values()
                 if ch.sent_in != self.session_number and ch.status is not ChannelStatus.ERROR
             ]
-            if not pending or self._need_session:
+            if not pending or self._phase is not Phase.LIVE:
                 return
             await self._send_subscribes(pending)
 
@@ -189,29 +202,17 @@ class Subscriptions:
             ch.sent_in = number
             replay = await self._replay_for(ch)
             sent.append(replay)
-            messages.append(
-                {
-                    "channel": "/meta/subscribe",
-                    "clientId": self.client_id,
-                    "subscription": ch.name,
-                    "id": self._next_id(),
-                    "ext": {"replay": {ch.name: replay}},
-                }
-            )
+            messages.append(bayeux.subscribe(self.client_id, ch.name, replay, self._next_id()))
         try:
             replies = await transport.post(self.endpoint, messages)
         except TransportError as exc:
             for ch in channels:
                 ch.sent_in = -1  # re-sent by the next session
-            if number == self.session_number and not self._need_session:
-                self._need_session = True
+            if number == self.session_number and self._phase is Phase.LIVE:
+                self._lose_session()
                 self._set_state(ConnectionState.RECONNECTING, str(exc), 0.0)
             return
-        by_channel = {
-            m.get("subscription"): m
-            for m in replies
-            if type(m) is dict and m.get("channel") == "/meta/subscribe"
-        }
+        by_channel = bayeux.subscribe_replies(replies)
         retry: list[Channel] = []
         for ch, replay in zip(channels, sent, strict=True):
             reply = by_channel.get(ch.name)
@@ -239,7 +240,7 @@ class Subscriptions:
             self._resolve(ch, [reply])
             return False
         err = error_of(reply)
-        if is_replay_invalid(err.text) and sent_replay >= 0:
+        if bayeux.replay_invalid(err) and sent_replay >= 0:
             action = self.policy.stale_replay
             self.hooks.notify(GapNotice(ch.name, sent_replay, err.text, action))
             if action != "fail":
@@ -248,20 +249,14 @@ class Subscriptions:
                 )
                 self.high.pop(ch.name, None)
                 return True
-        elif "Unknown client" in err.text or err.code == 401:
-            ch.sent_in = -1
-            if not self._need_session:
-                self._need_session = True
-                self._need_token = self._need_token or err.code == 401
+        elif bayeux.unknown_client(err) or bayeux.token_refused(err):
+            ch.sent_in = -1  # re-sent by the next session
+            if self._phase is Phase.LIVE:  # else the loop is already re-establishing
+                self._lose_session(new_token=bayeux.token_refused(err))
             return False
         elif self._retryable(err) and ch.attempts < self.policy.subscribe_retries:
             ch.attempts += 1
-            delay = min(
-                self.policy.subscribe_retry_max_delay,
-                self.policy.subscribe_retry_delay
-                * self.policy.subscribe_retry_factor ** (ch.attempts - 1),
-            )
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self.policy.subscribe_retry_wait(ch.attempts))
             return True
         ch.status = ChannelStatus.ERROR
         self.hooks.notify(ChannelChange(ch.name, ChannelStatus.ERROR, str(err)))
@@ -270,8 +265,7 @@ class Subscriptions:
 
     @staticmethod
     def _retryable(err: BayeuxError) -> bool:
-        reason = err.failure_reason or ""
-        return err.code == 503 or reason.startswith("503") or err.code is None
+        return bayeux.server_busy(err) or err.code is None
 
     def _resolve(self, ch: Channel, result: Batch) -> None:
         waiters, ch.waiters = ch.waiters, []

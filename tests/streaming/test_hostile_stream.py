@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 import pytest_asyncio
+from aiohttp import web
 
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.streaming import (
@@ -96,6 +97,48 @@ async def test_advice_of_the_wrong_type_is_ignored() -> None:
             received = await collect(client, lambda r: len(r) == 3)
             assert client.state is ConnectionState.CONNECTED
     assert ids(received) == [1, 2, 3]
+
+
+async def test_a_subscribe_during_an_advised_retry_goes_out_in_the_same_session() -> None:
+    """A connect refused with advice ``retry`` leaves the session up (Bayeux: poll again
+    after a pause). A subscribe asked during that pause must still be sent: it used to wait
+    for a re-handshake that never came, and hung for ever."""
+    async with HostileServer() as org:
+        refused = asyncio.Event()
+
+        async def cometd(request: web.Request) -> web.StreamResponse:
+            body = await request.read()
+            if b"/meta/connect" in body and org.bayeux.connects == 1 and not refused.is_set():
+                refused.set()
+                reply = {
+                    "channel": "/meta/connect",
+                    "successful": False,
+                    "error": "500::try again",
+                    "advice": {"reconnect": "retry", "interval": 0},
+                }
+                return web.Response(body=orjson.dumps([reply]), content_type="application/json")
+            return await org.bayeux.handle(request)
+
+        org.on("/cometd/68.0", cometd)
+        client = recorder(org.url)
+        paused = asyncio.Event()  # told as the client starts the advised pause (>= 0.25 s)
+        client.add_listener(
+            lambda n: (
+                paused.set()
+                if isinstance(n, StateChange) and n.state is ConnectionState.RECONNECTING
+                else None
+            )
+        )
+        async with client:
+            await asyncio.wait_for(paused.wait(), 30)
+            assert refused.is_set()
+            replies = await asyncio.wait_for(client.subscribe(FOO), 10)
+            assert replies[0]["successful"] is True
+            org.bayeux.push([event(FOO, 1)])
+            received = await collect(client, lambda r: len(r) == 1)
+    assert ids(received) == [1]
+    assert len(org.requests_to("/cometd/68.0")) >= 3
+    assert sum(1 for s in org.seen if b"/meta/handshake" in s.body) == 1  # one session
 
 
 async def test_a_message_too_deep_to_parse_is_skipped_with_a_gap_and_the_stream_goes_on() -> None:
