@@ -118,7 +118,10 @@ class PostgresSink:
         except Exception as exc:
             with contextlib.suppress(Exception):
                 await conn.close(timeout=5)
-            raise self._error(exc, "cannot create the table") from None
+            doing = "cannot create the table"
+            if isinstance(exc, asyncpg.exceptions.UndefinedColumnError):
+                doing = f"{self.spec.table} exists with other columns (choose another ?table=)"
+            raise self._error(exc, doing) from None
         self._conn = conn
 
     def _row(self, r: OutboxRecord) -> tuple[Any, ...]:

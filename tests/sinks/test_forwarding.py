@@ -31,6 +31,7 @@ from tests.sinks.helpers import (
     stored_order,
     until,
 )
+from tests.sinks.servers import PG_PASSWORD
 from tests.sinks.targets import make_target
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(300)]
@@ -143,6 +144,8 @@ async def test_a_forwarder_killed_mid_batch_and_restarted_loses_nothing(
     third = ForwardProcess(filled, target.url)
     assert third.proc.wait(120) == 0, third.stderr.read_text()[-2000:]
     duplicates = check_complete(filled.order, await target.read(filled.org_id))
+    for process in (first, second, third):  # they log at DEBUG level
+        assert PG_PASSWORD not in process.stderr.read_text()
     if kind == "postgres":
         assert duplicates == 0  # the re-sent half batch changed nothing
     else:
