@@ -25,7 +25,7 @@ from sfmonitor.logs import redact
 from sfmonitor.streaming.state import Backoff
 
 from .base import Sink, SinkError, SinkRefusedError
-from .outbox import CursorStore, OutboxReader
+from .outbox import CursorStore, OutboxReader, OutboxRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -162,13 +162,30 @@ class Forwarder:
         batch = await self._call(self.outbox.read_after, self._cursor, self.batch_size)
         if not batch:
             return False
-        await asyncio.wait_for(self.sink.write(batch), self.write_timeout)
+        await self._write(batch)
         last = batch[-1].id
         await self._call(self.cursors.set, self.sink_id, last, len(batch))
         self._cursor = last
         self.backoff.reset()
         self._set(cursor=last, forwarded=self._lag.forwarded + len(batch))
         return True
+
+    async def _write(self, batch: list[OutboxRecord]) -> None:
+        """``sink.write`` bounded by ``write_timeout``. A sink that stops answering may not
+        even let its write be cancelled (a rollback waiting for a frozen server): the write
+        is left to end when the sink is closed, rather than waited for."""
+        task = asyncio.ensure_future(self.sink.write(batch))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.write_timeout)
+        except asyncio.CancelledError:
+            task.cancel()
+            task.add_done_callback(_forget)
+            raise
+        if not done:
+            task.cancel()
+            task.add_done_callback(_forget)
+            raise TimeoutError
+        task.result()
 
     async def _idle(self) -> None:
         """Caught up: refresh the lag and wait for a nudge or the next poll."""
@@ -208,3 +225,9 @@ class Forwarder:
             await asyncio.sleep(self.lag_interval)
             with contextlib.suppress(Exception):  # a busy store: the next turn will do
                 await self._refresh_lag()
+
+
+def _forget(task: asyncio.Future[None]) -> None:
+    """Retrieve the end of a write that was given up on (nobody waits for it)."""
+    if not task.cancelled():
+        task.exception()

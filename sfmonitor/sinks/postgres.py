@@ -99,6 +99,7 @@ class PostgresSink:
         self.context = context
         self._password = password
         self._conn: asyncpg.Connection | None = None
+        self._writing = False
         self._insert = insert_sql(spec.table)
 
     def __repr__(self) -> str:
@@ -141,11 +142,13 @@ class PostgresSink:
         if conn is None:
             raise SinkError(f"{self.name}: not connected")
         rows = [self._row(r) for r in batch]
+        self._writing = True
         try:
             async with conn.transaction():
                 await conn.executemany(self._insert, rows)
         except Exception as exc:
             raise self._error(exc, "cannot insert") from None
+        self._writing = False
 
     def _error(self, exc: BaseException, doing: str) -> SinkError:
         text = f"{self.name}: {doing}: {_describe(exc)}"
@@ -159,9 +162,14 @@ class PostgresSink:
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                await conn.close(timeout=5)
+        if conn is None:
+            return
+        if self._writing:  # a write never ended (a server that stopped answering): no goodbye
+            conn.terminate()
+            self._writing = False
+            return
+        with contextlib.suppress(Exception):
+            await conn.close(timeout=5)
 
 
 def _describe(exc: BaseException) -> str:

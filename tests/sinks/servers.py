@@ -15,6 +15,7 @@ import importlib.resources
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -84,6 +85,28 @@ class Server:
                 self._ready.set()
         self._ready.set()  # it ended: stop waiting (start() then sees it died)
 
+    def _family(self) -> list[int]:
+        """The server and its children (PostgreSQL's backends leave its process group)."""
+        assert self.proc is not None
+        pids = [self.proc.pid]
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.proc.pid:
+                    pids.append(int(Path(stat).parent.name))
+        return pids
+
+    def pause(self) -> None:
+        """Freeze the server: connections stay open, nothing answers."""
+        for pid in self._family():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for pid in self._family():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
     @property
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -92,6 +115,9 @@ class Server:
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
+        self.proc = proc
+        self.resume()  # a paused server cannot end
+        self.proc = None
         proc.terminate()
         try:
             proc.wait(15)

@@ -185,3 +185,46 @@ async def test_a_sink_down_at_start_grows_a_lag_that_drains_when_it_comes_back(
             await forwarding
     order = stored_order(folder / "capture.db", profile.id)
     check_complete(order, await target.read(org_id))
+
+
+@pytest.mark.parametrize("kind", ("kafka", "postgres"))
+async def test_a_sink_that_stops_answering_never_holds_up_the_capture(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    target = make_target(kind, request, tmp_path, up=True)
+    assert target.server is not None
+    folder = tmp_path / "data"
+    async with Emulator(EmulatorConfig(connect_timeout=2.0)) as emulator:
+        org_id = emulator.org.org_id
+        with CaptureStore.open(folder) as store:
+            profile = save_emulator_profile(store, emulator.url, CHANNELS)
+            assert profile.id is not None
+            forwarder = forwarder_for(
+                folder, profile.id, target.url, org_id, write_timeout=1.0, lag_interval=0.05
+            )
+            forwarding = asyncio.ensure_future(forwarder.run())
+            async with capturing(store, profile):
+                await publish(emulator, 1000)
+                await until(lambda: forwarder.lag.forwarded >= 1000, 60, "the first events")
+                target.server.pause()
+                try:
+                    await publish(emulator, 2000)
+                    # receiving goes on: the capture stores every event meanwhile
+                    await until(lambda: store.count(EventQuery(profile.id)) >= 3000, 60, "capture")
+                    await until(lambda: forwarder.lag.events >= 2000, 30, "the lag to grow")
+                    await until(
+                        lambda: forwarder.lag.state is SinkState.RETRYING,
+                        30,
+                        f"timeout {forwarder.lag}",
+                    )
+                finally:
+                    target.server.resume()
+                await until(
+                    lambda: forwarder.lag.events == 0 and forwarder.lag.state == "forwarding",
+                    90,
+                    "the lag to drain",
+                )
+            forwarder.stop()
+            await forwarding
+    order = stored_order(folder / "capture.db", profile.id)
+    check_complete(order, await target.read(org_id))
