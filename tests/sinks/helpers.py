@@ -42,10 +42,18 @@ async def until(condition: Callable[[], bool], timeout: float, what: str) -> Non
 
 
 @contextlib.asynccontextmanager
-async def capturing(store: CaptureStore, profile: Profile) -> AsyncIterator[Capture]:
-    """A capture of ``profile`` running in a task (replaying everything retained)."""
+async def capturing(
+    store: CaptureStore, profile: Profile, on_written: Callable[[], None] | None = None
+) -> AsyncIterator[Capture]:
+    """A capture of ``profile`` running in a task (replaying everything retained);
+    ``on_written`` is called after each write to the store (a forwarder's ``nudge``)."""
     capture = Capture(
-        store, profile, DEMO_SECRETS, store.subscriptions(profile.id or 0), replay="all"
+        store,
+        profile,
+        DEMO_SECRETS,
+        store.subscriptions(profile.id or 0),
+        replay="all",
+        on_written=None if on_written is None else lambda _result: on_written(),
     )
     task = asyncio.ensure_future(capture.run())
     try:

@@ -52,8 +52,7 @@ async def test_ten_thousand_events_from_the_emulator_reach_the_sink_in_order(
             assert profile.id is not None
             forwarder = forwarder_for(folder, profile.id, target.url, org_id)
             forwarding = asyncio.ensure_future(forwarder.run())
-            async with capturing(store, profile) as capture:
-                capture.writer.on_written = lambda _result: forwarder.nudge()
+            async with capturing(store, profile, forwarder.nudge):
                 await publish(emulator, EVENTS)
                 await until(lambda: store.count(EventQuery(profile.id)) >= EVENTS, 120, "capture")
             await until(
