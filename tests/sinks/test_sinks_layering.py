@@ -16,7 +16,8 @@ def test_sinks_load_no_qt_and_no_client_until_needed() -> None:
         "('PySide6', 'qasync', 'shiboken6', 'aiokafka', 'asyncpg'))))\n"
         "make_sink(parse_sink_url('kafka://h/t'), SinkContext('00D'))\n"
         "make_sink(parse_sink_url('postgresql://u@h/db'), SinkContext('00D'))\n"
-        "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & {'aiokafka', 'asyncpg'})))\n"
+        "loaded = {m.split('.')[0] for m in sys.modules}\n"
+        "print(','.join(sorted(loaded & {'aiokafka', 'asyncpg'})))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
