@@ -11,6 +11,8 @@ Per sink, rounds alternate (medians printed):
   bare      the same records written straight to the sink in batches of 500, each batch
             acknowledged before the next (the forwarder's discipline) with no capture, store
             or forwarder: aiokafka's producer, asyncpg's executemany, write + fsync.
+  no-sink   the same flood through the capture into the store, with no forwarder: the
+            ceiling that the forwarding path shares the two cores with.
 
     python benchmarks/sinks.py [--rate 5000] [--seconds 10] [--flood 30000] [--rounds 3]
                                [--sinks kafka,postgres,ndjson]
@@ -37,7 +39,7 @@ from sfmonitor.demo import save_emulator_profile  # noqa: E402
 from sfmonitor.emulator import Emulator, EmulatorConfig  # noqa: E402
 from sfmonitor.sinks import Forwarder, OutboxRecord, SqliteOutbox  # noqa: E402
 from sfmonitor.sinks.postgres import insert_sql, jsonb_text, table_ddl  # noqa: E402
-from sfmonitor.store import CaptureStore, EventQuery  # noqa: E402
+from sfmonitor.store import Capture, CaptureStore, EventQuery  # noqa: E402
 from sfmonitor.streaming import ChannelChange, ChannelStatus  # noqa: E402
 from tests.sinks.helpers import CHANNELS, capturing, forwarder_for  # noqa: E402
 from tests.sinks.servers import PG_PASSWORD, Postgres, Tansu, pg_bindir, tansu_binary  # noqa: E402
@@ -150,14 +152,7 @@ async def _through(
                 lags: list[float] = []
                 stop = asyncio.Event()
                 async with capturing(store, profile, forwarder.nudge) as capture:
-                    live: set[str] = set()
-                    capture.client.add_listener(
-                        lambda n: (
-                            live.add(n.channel)
-                            if isinstance(n, ChannelChange) and n.status is ChannelStatus.LIVE
-                            else None
-                        )
-                    )
+                    live = _live_channels(capture)
                     while len(live) < len(CHANNELS) or forwarder.lag.state != "forwarding":
                         await asyncio.sleep(0.01)
                     start = time.perf_counter()
@@ -173,6 +168,37 @@ async def _through(
                 assert store.count(EventQuery(profile.id)) == total
             records = SqliteOutbox(folder / "capture.db", profile.id).read_after(0, total)
     return total / elapsed, lags, records
+
+
+def _live_channels(capture: Capture) -> set[str]:
+    """The channels the capture is subscribed to, filled in as they go live."""
+    live: set[str] = set()
+
+    def seen(notice: object) -> None:
+        if isinstance(notice, ChannelChange) and notice.status is ChannelStatus.LIVE:
+            live.add(notice.channel)
+
+    capture.client.add_listener(seen)
+    return live
+
+
+async def capture_only(root: Path, count: int) -> float:
+    """Events/s of a flood through the capture into the store, with no sink (the ceiling
+    the forwarding path shares the machine with)."""
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        async with Emulator(EmulatorConfig(connect_timeout=2.0)) as emulator:
+            emulator.org.ensure_topic("Foo")
+            with CaptureStore.open(Path(tmp) / "data") as store:
+                profile = save_emulator_profile(store, emulator.url, CHANNELS)
+                async with capturing(store, profile) as capture:
+                    live = _live_channels(capture)
+                    while len(live) < len(CHANNELS):
+                        await asyncio.sleep(0.01)
+                    start = time.perf_counter()
+                    await flood(count)(emulator)
+                    while capture.stats.stored < count:
+                        await asyncio.sleep(0.01)
+                    return count / (time.perf_counter() - start)
 
 
 def paced(rate: int, seconds: float) -> Callable[[Emulator], Awaitable[int]]:
@@ -208,8 +234,8 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def bench(sink: Sink, args: argparse.Namespace) -> dict[str, Any]:
-    paced_rates, p95s, maxes, flood_rates, bare_rates = [], [], [], [], []
-    for _ in range(args.rounds):  # alternate: paced, flood, bare
+    paced_rates, p95s, maxes, flood_rates, bare_rates, stores = [], [], [], [], [], []
+    for _ in range(args.rounds):  # alternate: paced, flood, bare, capture only
         rate, lags, _records = await _through(sink, paced(args.rate, args.seconds))
         paced_rates.append(rate)
         p95s.append(_pct(lags, 0.95))
@@ -217,7 +243,9 @@ async def bench(sink: Sink, args: argparse.Namespace) -> dict[str, Any]:
         rate, _lags, records = await _through(sink, flood(args.flood))
         flood_rates.append(rate)
         bare_rates.append(len(records) / await sink.bare(records))
+        stores.append(await capture_only(sink.folder, args.flood))
     return {
+        "store": statistics.median(stores),
         "paced": statistics.median(paced_rates),
         "lag_p95": statistics.median(p95s),
         "lag_max": statistics.median(maxes),
@@ -255,7 +283,7 @@ async def main(args: argparse.Namespace) -> None:
     )
     print(
         f"{'sink':<9} {'paced ev/s':>10} {'lag p95':>8} {'lag max':>8} {'flood ev/s':>11} "
-        f"{'bare ev/s':>10} {'flood/bare':>10}"
+        f"{'bare ev/s':>10} {'no-sink ev/s':>12} {'flood/no-sink':>13}"
     )
     with tempfile.TemporaryDirectory(prefix="sfmonitor-bench-sinks-") as tmp:
         for kind, server in servers.items():
@@ -271,8 +299,8 @@ async def main(args: argparse.Namespace) -> None:
             verdict = "ok" if r["paced"] >= 0.95 * args.rate and r["lag_max"] < 2.0 else "MISSED"
             print(
                 f"{kind:<9} {r['paced']:>10.0f} {r['lag_p95']:>7.2f}s {r['lag_max']:>7.2f}s "
-                f"{r['flood']:>11.0f} {r['bare']:>10.0f} {r['flood'] / r['bare']:>10.2f}  "
-                f"{verdict}"
+                f"{r['flood']:>11.0f} {r['bare']:>10.0f} {r['store']:>12.0f} "
+                f"{r['flood'] / r['store']:>13.2f}  {verdict}"
             )
 
 
