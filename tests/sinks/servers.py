@@ -158,7 +158,11 @@ class Postgres(Server):
         self.user = "postgres" if os.geteuid() == 0 else None
         self.base = Path(tempfile.mkdtemp(prefix="sfmonitor-pg-"))
         self.data = self.base / "data"
-        self._initdb()
+        try:
+            self._initdb()
+        except BaseException:
+            shutil.rmtree(self.base, ignore_errors=True)
+            raise
 
     def _initdb(self) -> None:
         pwfile = self.base / "pw"
