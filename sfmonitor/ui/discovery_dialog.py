@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -183,7 +184,7 @@ class DiscoveryDialog(QDialog):
             return
         total = len(found.channels)
         shown = sum(g.shown for g in self.tree.groups.values())
-        where = found.instance_url.removeprefix("https://")
+        where = urlsplit(found.instance_url).netloc or found.instance_url
         count = (
             f"{shown:,} of {total:,} channels"
             if self.search.text().strip()
