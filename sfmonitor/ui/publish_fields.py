@@ -112,7 +112,11 @@ class FieldEditor(QWidget):
         self.editor = self._make()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.editor, 1)
+        if isinstance(self.editor, QCheckBox):  # as small as its box: a click beside it is none
+            row.addWidget(self.editor)
+            row.addStretch(1)
+        else:
+            row.addWidget(self.editor, 1)
         if isinstance(self.editor, NumberBox | DateBox):
             self.clear_button = QToolButton()
             self.clear_button.setText("\N{MULTIPLICATION SIGN}")
