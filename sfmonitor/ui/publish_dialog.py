@@ -77,6 +77,7 @@ class PublishDialog(QDialog):
         self._history = list(history)
         self._payload: dict[str, Any] | str | None = None
         self._form_edited = False
+        self._told = False  # problems were shown: keep them true as the fields change
         self.editors: dict[str, FieldEditor] = {}
         self.setWindowTitle(f"Publish to {self.channel}")
         self.resize(640, 620)
@@ -205,7 +206,7 @@ class PublishDialog(QDialog):
 
     def _form_changed(self) -> None:
         self._form_edited = True
-        if self.errors.isVisible():  # errors were shown: keep them true as fields change
+        if self._told:  # after a refused Publish, the errors follow the fields
             self._show(self._problems())
 
     def _form_json(self) -> dict[str, Any]:
@@ -223,6 +224,7 @@ class PublishDialog(QDialog):
 
     def _switched(self, index: int) -> None:
         self._show([])  # each tab says its own problems
+        self._told = False
         if index == JSON_TAB and self._form_edited:
             data, _ = parse_json(self._need_form(), self.json.toPlainText())
             known = {name.lower() for name in self.editors}
@@ -324,6 +326,7 @@ class PublishDialog(QDialog):
         on_json = self.tabs is not None and self.tabs.currentIndex() == JSON_TAB
         self._show([] if on_json else problems)  # the JSON tab shows its own, as typed
         if problems:
+            self._told = True
             return
         if self.payload_text is not None:
             self._payload = self.payload_text.toPlainText()

@@ -121,7 +121,10 @@ async def test_search_narrows_as_you_type_and_counts_follow(
     assert tree.groups[Kind.CHANGE_EVENT].item.text(0) == "Change Data Capture  (1 of 13)"
     assert tree.groups[Kind.GENERIC].item.isHidden()  # no match in that kind
     assert dialog.summary.text().startswith("2 of 42 channels")
-    # a label matches too, and every word must be found
+    # a label matches too ("All selected change events"), and every word must be found
+    dialog.search.clear()
+    QTest.keyClicks(dialog.search, "all selected")
+    assert shown(tree) == ["/data/ChangeEvents"]
     dialog.search.clear()
     QTest.keyClicks(dialog.search, "ink low")
     assert shown(tree) == ["/event/Low_Ink__e"]

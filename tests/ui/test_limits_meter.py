@@ -125,7 +125,11 @@ async def test_refused_without_view_setup(make_emulator: MakeEmulator, qtbot: An
     assert "View Setup and Configuration" in widget.toolTip()
     assert "INSUFFICIENT_ACCESS" in widget.toolTip()
     assert widget.bar.value() == 0  # the last figures are not left standing
-    # another failure (the org did not answer) is unknown, without the permission hint
+    # another refusal, or no answer at all, is unknown without the permission hint
+    # (Salesforce's words for a server fault; the emulator has no such /limits/ answer)
+    widget.set_error(RestError(500, "UNKNOWN_EXCEPTION", "An unexpected error occurred."))
+    assert widget.text() == "limits unknown" and "UNKNOWN_EXCEPTION" in widget.toolTip()
+    assert "View Setup" not in widget.toolTip()
     await emu.stop()
     with pytest.raises(TransportError) as down:
         await fetch_limits(emu.url, "a-token")

@@ -211,8 +211,17 @@ async def test_every_problem_at_once_and_clearing_a_value(org: Org, window: QWid
 async def test_the_json_tab_both_ways(org: Org, window: QWidget) -> None:
     _, _, form = await org()
     dialog = open_dialog(window, form)
+    QTest.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert dialog.errors.text() == "Tracking Number: required"
     QTest.keyClicks(editor(dialog, "Tracking_Number__c"), "J-1")
     QTest.keyClicks(editor(dialog, "Weight_Kg__c"), "1.25")
+    QTest.keyClicks(editor(dialog, "Carrier__c"), "C" * 41)
+    assert dialog.errors.text() == "Carrier: at most 40 characters"
+    switch_tab(dialog, JSON_TAB)  # the JSON tab says its own problems, not the form's
+    assert not dialog.errors.isVisible()
+    assert dialog.json_status.text() == "Carrier: at most 40 characters"
+    switch_tab(dialog, 0)
+    editor(dialog, "Carrier__c").clear()
     switch_tab(dialog, JSON_TAB)
     data = orjson.loads(dialog.json.toPlainText())
     assert data == {**form.template(), "Tracking_Number__c": "J-1", "Weight_Kg__c": 1.25}
