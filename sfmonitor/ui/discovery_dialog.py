@@ -151,8 +151,10 @@ class DiscoveryDialog(QDialog):
         self.tree.set_discovery(discovery, self.existing, keep)
         self.set_busy(False)
         self.failure.hide()
-        failed = [s.text for s in discovery.failed]
+        # the hint on the line (Salesforce's long words about WSDLs in the tooltip)
+        failed = [f"{s.label}: {s.hint}" if s.hint else s.text for s in discovery.failed]
         self.sources.setText("\n".join(failed))
+        self.sources.setToolTip("\n\n".join(s.text for s in discovery.failed))
         self.sources.setVisible(bool(failed))
         self._show_counts()
 

@@ -35,6 +35,9 @@ Checked, Unchecked, Partly = (
 
 def badge_text(channel: Channel, added: bool) -> str:
     words = [BADGE_WORDS.get(b, b) for b in channel.badges]
+    if channel.members:  # a custom channel: which events, in the tooltip
+        n = len(channel.members)
+        words.append(f"{n} member{'s' if n != 1 else ''}")
     return " · ".join([ALREADY_ADDED, *words] if added else words)
 
 

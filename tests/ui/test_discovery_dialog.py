@@ -92,6 +92,7 @@ async def test_the_demo_org_as_a_tree_by_kind(discovered: Discover, qtbot: Any) 
     assert notes["/event/FlowExecutionErrorEvent"] == "Pub/Sub only"
     assert notes["/event/LoginEventStream"] == "enabled"
     assert notes["/event/ApiEventStream"] == "disabled"
+    assert notes["/data/SalesEvents__chn"] == "2 members"
     # already in the profile: checked, disabled, said so, and not returned as chosen
     for channel in ADDED:
         item = tree.rows[channel].item
@@ -253,7 +254,8 @@ async def test_a_refused_source_is_a_status_line(discovered: Discover, qtbot: An
     lines = dialog.sources.text().splitlines()
     assert dialog.sources.isVisible() and len(lines) == 3
     assert all("needs the View Setup and Configuration permission" in t for t in lines)
-    assert lines[0].startswith("Channel members:") or lines[0].startswith("Custom channels:")
+    assert lines[0] == "Custom channels: needs the View Setup and Configuration permission"
+    assert "INVALID_TYPE: sObject type 'PlatformEventChannel'" in dialog.sources.toolTip()
     # what could be found is shown all the same
     assert Kind.PUSH_TOPIC in dialog.tree.groups and Kind.CUSTOM_CHANNEL not in dialog.tree.groups
     assert dialog.tree.rows["/data/AccountChangeEvent"].item.text(2) == ""  # selection unknown
