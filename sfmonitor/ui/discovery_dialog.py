@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
@@ -211,12 +211,12 @@ class DiscoveryDialog(QDialog):
         self.search.setFocus()
         self.search.selectAll()
 
-    def eventFilter(self, watched: object, event: object) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Down from the search goes to the first channel shown."""
         if (
             watched is self.search
             and isinstance(event, QKeyEvent)
-            and event.type() == QKeyEvent.Type.KeyPress
+            and event.type() == QEvent.Type.KeyPress
             and event.key() == Qt.Key.Key_Down
         ):
             item = self.tree.first_visible_channel()
@@ -224,7 +224,7 @@ class DiscoveryDialog(QDialog):
                 self.tree.setCurrentItem(item)
                 self.tree.setFocus()
                 return True
-        return super().eventFilter(watched, event)  # type: ignore[arg-type]
+        return super().eventFilter(watched, event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Escape clears the search first; with nothing to clear it closes the dialog."""

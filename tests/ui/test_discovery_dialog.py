@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 from PySide6.QtCore import QDateTime, QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTreeWidgetItem
+from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTreeWidgetItem, QWidget
 
 from sfmonitor.discovery import Discovery, Kind, discover
 from sfmonitor.emulator import Emulator, EmulatorConfig
@@ -68,17 +68,29 @@ def click_check(tree: ChannelTree, item: QTreeWidgetItem) -> None:
     QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=box.center())
 
 
-def open_dialog(found: Discovery, qtbot: Any, existing: tuple[str, ...] = ADDED) -> DiscoveryDialog:
-    dialog = DiscoveryDialog(found, existing)
-    qtbot.addWidget(dialog)
+@pytest.fixture
+def window(qtbot: Any) -> Iterator[QWidget]:
+    """The window the dialog opens over, as over the main window (closing the last window
+    would quit the application, and the test's loop with it)."""
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    yield widget
+    widget.close()
+
+
+def open_dialog(
+    found: Discovery, window: QWidget, existing: tuple[str, ...] = ADDED
+) -> DiscoveryDialog:
+    dialog = DiscoveryDialog(found, existing, window)
     dialog.show()
     return dialog
 
 
 @pytest.mark.asyncio
-async def test_the_demo_org_as_a_tree_by_kind(discovered: Discover, qtbot: Any) -> None:
+async def test_the_demo_org_as_a_tree_by_kind(discovered: Discover, window: QWidget) -> None:
     found = await discovered()
-    dialog = open_dialog(found, qtbot)
+    dialog = open_dialog(found, window)
     tree = dialog.tree
     assert list(tree.groups) == [k for k in Kind if found.of_kind(k)]
     assert tree.topLevelItemCount() == len(tree.groups) == 7
@@ -109,9 +121,9 @@ async def test_the_demo_org_as_a_tree_by_kind(discovered: Discover, qtbot: Any) 
 
 @pytest.mark.asyncio
 async def test_search_narrows_as_you_type_and_counts_follow(
-    discovered: Discover, qtbot: Any
+    discovered: Discover, window: QWidget
 ) -> None:
-    dialog = open_dialog(await discovered(), qtbot)
+    dialog = open_dialog(await discovered(), window)
     tree = dialog.tree
     QTest.keyClicks(dialog.search, "ACCOUNT")
     assert shown(tree) == [
@@ -147,8 +159,8 @@ async def test_search_narrows_as_you_type_and_counts_follow(
 
 
 @pytest.mark.asyncio
-async def test_select_all_of_a_kind(discovered: Discover, qtbot: Any) -> None:
-    dialog = open_dialog(await discovered(), qtbot)
+async def test_select_all_of_a_kind(discovered: Discover, window: QWidget) -> None:
+    dialog = open_dialog(await discovered(), window)
     tree = dialog.tree
     topics = tree.groups[Kind.PUSH_TOPIC]
     click_check(tree, topics.item)
@@ -186,7 +198,7 @@ async def test_select_all_of_a_kind(discovered: Discover, qtbot: Any) -> None:
     assert cdc.item.checkState(0) == Qt.CheckState.PartiallyChecked
     assert cdc.item.text(0) == "Change Data Capture  (13)"
     # a kind whose every channel is already added cannot be chosen again
-    only = open_dialog(await discovered(), qtbot, existing=("/u/deployments",))
+    only = open_dialog(await discovered(), window, existing=("/u/deployments",))
     QTest.keyClicks(only.search, "deploy")
     generic = only.tree.groups[Kind.GENERIC].item
     assert generic.checkState(0) == Qt.CheckState.Checked
@@ -194,8 +206,8 @@ async def test_select_all_of_a_kind(discovered: Discover, qtbot: Any) -> None:
 
 
 @pytest.mark.asyncio
-async def test_the_replay_choice_and_its_checks(discovered: Discover, qtbot: Any) -> None:
-    dialog = open_dialog(await discovered(), qtbot)
+async def test_the_replay_choice_and_its_checks(discovered: Discover, window: QWidget) -> None:
+    dialog = open_dialog(await discovered(), window)
     replay = dialog.replay
     click_check(dialog.tree, dialog.tree.rows["/event/Low_Ink__e"].item)
     assert dialog.value().replay == ReplayChoice(NEW) and dialog.value().replay.policy == "new"
@@ -247,10 +259,10 @@ async def test_the_replay_choice_and_its_checks(discovered: Discover, qtbot: Any
 
 
 @pytest.mark.asyncio
-async def test_a_refused_source_is_a_status_line(discovered: Discover, qtbot: Any) -> None:
+async def test_a_refused_source_is_a_status_line(discovered: Discover, window: QWidget) -> None:
     found = await discovered(LIMITED, users=users())  # a user without View Setup
     assert found.failed
-    dialog = open_dialog(found, qtbot)
+    dialog = open_dialog(found, window)
     lines = dialog.sources.text().splitlines()
     assert dialog.sources.isVisible() and len(lines) == 3
     assert all("needs the View Setup and Configuration permission" in t for t in lines)
@@ -263,10 +275,10 @@ async def test_a_refused_source_is_a_status_line(discovered: Discover, qtbot: An
 
 @pytest.mark.asyncio
 async def test_refresh_keeps_the_choice_and_a_large_org_is_whole(
-    discovered: Discover, qtbot: Any
+    discovered: Discover, window: QWidget
 ) -> None:
     small = await discovered()
-    dialog = open_dialog(small, qtbot)
+    dialog = open_dialog(small, window)
     asked: list[int] = []
     dialog.refresh_requested.connect(lambda: asked.append(1))
     click_check(dialog.tree, dialog.tree.rows["/u/deployments"].item)
@@ -303,18 +315,19 @@ async def test_refresh_keeps_the_choice_and_a_large_org_is_whole(
 
 @pytest.mark.asyncio
 async def test_opened_and_awaited_without_a_nested_loop(
-    discovered: Discover, qtbot: Any, tmp_path: Path
+    discovered: Discover, window: QWidget, tmp_path: Path
 ) -> None:
-    dialogs = Dialogs(None, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    dialog = DiscoveryDialog(None, ADDED)  # no discovery cached yet
-    qtbot.addWidget(dialog)
+    dialogs = Dialogs(window, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    dialog = DiscoveryDialog(None, ADDED, window)  # no discovery cached yet
     answer = asyncio.ensure_future(dialogs.run(dialog))
     await wait_until(dialog.isVisible)
     assert dialog.busy.isVisible() and not dialog.refresh.isEnabled()
     assert dialog.summary.text() == "No channels discovered yet." and not dialog.ok.isEnabled()
     dialog.set_discovery(await discovered())  # the caller's discovery, while it is open
+    QTest.keyClick(dialog.search, Qt.Key.Key_Return)  # nothing chosen: nothing to add
+    assert dialog.isVisible()
     click_check(dialog.tree, dialog.tree.rows["/data/ChangeEvents"].item)
-    QTest.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    QTest.keyClick(dialog.search, Qt.Key.Key_Return)
     assert await answer == 1
     assert dialog.value().names == ["/data/ChangeEvents"]
 
