@@ -170,6 +170,8 @@ class DiscoveryDialog(QDialog):
         self.failure.show()
 
     def value(self) -> ChannelSelection:
+        """What was chosen (read it once the dialog was accepted: the replay choice was
+        checked then; before, an invalid one raises ValueError)."""
         return ChannelSelection(tuple(self.tree.chosen()), self.replay.value())
 
     # --- inside -----------------------------------------------------------------------------

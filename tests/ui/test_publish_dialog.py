@@ -401,3 +401,20 @@ def test_a_utc_time_from_json_is_shown_in_local_time(window: QWidget) -> None:
     shown = editor(dialog, "At__c").dateTime()
     assert shown.toUTC() == QDateTime(QDate(2026, 6, 1), QTime(12, 0), QTimeZone.utc())
     assert dialog.texts() == {"At__c": "2026-06-01T12:00:00.000Z"}
+
+
+def test_a_picklist_is_a_choice_and_an_old_value_is_kept(window: QWidget) -> None:
+    spec = FieldSpec("Region__c", "Region", "picklist", required=False, picklist=("EU", "US"))
+    form = EventForm("P__e", "P", (spec,))
+    dialog = open_dialog(window, form, ['{"Region__c": "APAC"}'])
+    combo = editor(dialog, "Region__c")
+    assert [combo.itemText(i) for i in range(combo.count())] == ["not set", "EU", "US"]
+    assert dialog.texts() == {"Region__c": ""}
+    combo.setFocus()
+    QTest.keyClick(combo, Qt.Key.Key_Down)
+    assert dialog.texts() == {"Region__c": "EU"}
+    dialog.past.setFocus()
+    QTest.keyClick(dialog.past, Qt.Key.Key_Down)  # a value no longer listed: kept, and refused
+    assert dialog.texts() == {"Region__c": "APAC"}
+    QTest.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and dialog.errors.text() == "Region: one of EU, US"
