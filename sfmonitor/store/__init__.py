@@ -1,10 +1,11 @@
 """Durable capture: the SQLite store, profile secrets in the keyring, export and import,
 and the capture pipeline that joins a streaming client to the store. No Qt here."""
 
-from .captures import CaptureStore, IngestResult, ReadOnlyStoreError
+from .captures import CaptureStore, ReadOnlyStoreError
 from .credentials import CredentialVault, KeyringUnavailableError, Secrets
 from .export import ExportCancelled, ImportFormatError, export_events, import_capture
 from .filters import FilterError, parse
+from .ingest import IngestResult
 from .lock import StoreLockedError
 from .models import (
     AuthKind,

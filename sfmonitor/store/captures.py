@@ -9,14 +9,13 @@ reads through another, so a long query never waits for an ingest (WAL mode).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,9 @@ from sfmonitor.streaming.events import StreamEvent
 
 from . import search
 from .counts import CountCache, Counted, key_of
+from .credentials import clear_default_scope, set_default_scope
 from .filters import Compiled, compile_filter, icontains, parse
+from .ingest import Ingestor, IngestResult, insert_gap
 from .lock import FolderLock
 from .models import (
     AuthKind,
@@ -40,7 +41,15 @@ from .models import (
     now_ms,
 )
 from .paths import DB_NAME, ensure_private_dir
+from .records import INSERT
+from .records import event_record as event_record  # where benchmarks and tests look
 from .schema import migrate, write_transaction
+from .validation import (
+    channel_name_problem,
+    profile_name_problem,
+    replay_policy_problem,
+    retention_problem,
+)
 
 SORT_COLUMNS = {
     "id": "e.id",
@@ -56,75 +65,17 @@ _ROW_COLUMNS = (
     "e.id, e.profile_id, e.channel, e.kind, e.replay_id, e.event_uuid, e.created_at, "
     "e.received_at, e.change, e.summary"
 )
-_INSERT = (
-    "INSERT OR IGNORE INTO events (profile_id, channel, kind, replay_id, event_uuid, "
-    "created_at, received_at, change, summary, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 PAGE_SIZE = 16384
 RETENTION_CHUNK = 2000  # deletes per transaction: each also leaves the search index
 INDEX_CHUNK = 1000  # events indexed per transaction, between ingests
 INDEX_YIELD = 19.0  # during a flood, the indexer rests 19x as long as it worked
 FLOOD_BATCH = 2000  # an ingest of this many events at once means a flood
-GAP_KIND = "gap"  # the kind of the marked rows that show a gap among the events
 ANCHOR_EVERY = 2048
 MAX_ANCHORED_QUERIES = 16
 
 
 class ReadOnlyStoreError(RuntimeError):
     """A write was attempted on a store opened read-only."""
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    stored: int
-    duplicates: int
-
-
-def gap_summary(gap: Any) -> str:
-    """The table's line for a gap row, from its ``gap`` object."""
-    gap = gap if isinstance(gap, dict) else {}
-    done = {"replay_all": "replayed every retained event", "new_only": "new events only"}
-    text = (
-        f"Gap: replay id {gap.get('storedReplayId')} could not be served "
-        f"({done.get(str(gap.get('action')), 'channel stopped')}): {gap.get('serverText', '')}"
-    )
-    return text[:300]
-
-
-def _ms(dt: Any) -> int:
-    return int(dt.timestamp() * 1000)
-
-
-def raw_json(message: Any) -> str:
-    """Compact JSON of a message; text with lone surrogates (which UTF-8 cannot hold) is
-    kept exactly, as ``\\udXXX`` escapes."""
-    try:
-        return orjson.dumps(message).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(message, ensure_ascii=True, separators=(",", ":"))
-
-
-def _text(value: str | None) -> str | None:
-    """Text SQLite can store: a lone surrogate becomes U+FFFD (the raw message keeps it)."""
-    if value is None or value.isascii():
-        return value
-    return value.encode("utf-8", "replace").decode("utf-8")
-
-
-def event_record(profile_id: int, ev: StreamEvent) -> tuple[Any, ...]:
-    """The ``events`` row of a received event (the raw message as compact JSON)."""
-    return (
-        profile_id,
-        _text(ev.channel),
-        ev.kind.value,
-        ev.replay_id,
-        _text(ev.event_uuid),
-        _ms(ev.created_at),
-        _ms(ev.received_at),
-        _text(ev.change),
-        _text(ev.summary),
-        raw_json(ev.raw),
-    )
 
 
 class CaptureStore:
@@ -143,6 +94,7 @@ class CaptureStore:
         self._anchors: dict[tuple[Any, ...], list[int]] = {}
         self._anchors_deletions: int | None = None  # store_meta.deletions they are valid for
         self._counts = CountCache()
+        self._ingestor = Ingestor()
         if not read_only:
             self._writer = self._connect(f"file:{path}", uri=True)
             # A new file gets 16 KiB pages: a full scan (a text filter) runs ~30% faster
@@ -170,6 +122,11 @@ class CaptureStore:
                 "SELECT count(*) FROM sqlite_schema WHERE name = 'store_meta'"
             ).fetchone()[0]
         )
+        # names this file's profiles in the keyring (None: an older file, read-only)
+        self.vault_scope: str | None = None
+        if reader.execute("SELECT 1 FROM sqlite_schema WHERE name = 'store_identity'").fetchone():
+            self.vault_scope = str(reader.execute("SELECT id FROM store_identity").fetchone()[0])
+            set_default_scope(self.vault_scope)
         self._plan_lock = threading.Lock()
         self._plans: dict[tuple[str, ...], str | None] = {}
         self._sampled: tuple[int, list[str]] = (-1, [])  # size bucket, sample
@@ -237,6 +194,7 @@ class CaptureStore:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+        clear_default_scope(self.vault_scope)
 
     def __enter__(self) -> CaptureStore:
         return self
@@ -268,7 +226,13 @@ class CaptureStore:
     # --- profiles --------------------------------------------------------------------------
 
     def save_profile(self, profile: Profile) -> Profile:
-        """Insert or update (by id); returns the profile with its id."""
+        """Insert or update (by id); returns the profile with its id. Raises ValueError
+        for a name or a retention setting that ``validation`` refuses."""
+        problem = profile_name_problem(profile.name) or retention_problem(
+            profile.keep_events, profile.keep_days
+        )
+        if problem is not None:
+            raise ValueError(problem)
         values = (
             profile.name,
             profile.environment.value,
@@ -319,7 +283,22 @@ class CaptureStore:
     # --- subscriptions and replay state ----------------------------------------------------
 
     def set_subscription(self, profile_id: int, sub: Subscription) -> None:
+        """Add a channel, or change its policy. A channel that is added (again) starts
+        from its policy: replay state left from an earlier subscription (events still in
+        flight when it was removed write one) is forgotten, so "new events only" means it."""
+        problem = channel_name_problem(sub.channel) or replay_policy_problem(sub.replay_policy)
+        if problem is not None:
+            raise ValueError(problem)
         with self._transaction() as conn:
+            known = conn.execute(
+                "SELECT 1 FROM subscriptions WHERE profile_id = ? AND channel = ?",
+                (profile_id, sub.channel),
+            ).fetchone()
+            if known is None:
+                conn.execute(
+                    "DELETE FROM replay_state WHERE profile_id = ? AND channel = ?",
+                    (profile_id, sub.channel),
+                )
             conn.execute(
                 "INSERT INTO subscriptions (profile_id, channel, enabled, replay_policy, position) "
                 "VALUES (?, ?, ?, ?, (SELECT count(*) FROM subscriptions WHERE profile_id = ?)) "
@@ -393,68 +372,20 @@ class CaptureStore:
         return self.ingest_records(records)
 
     def ingest_records(self, records: Sequence[tuple[Any, ...]]) -> IngestResult:
-        """``ingest`` for rows already built with ``event_record``."""
-        newest: dict[tuple[int, str], tuple[int, int]] = {}
-        for r in records:
-            if r[3] is not None:
-                newest[(r[0], r[1])] = (r[3], r[5])
-        now = now_ms()
+        """``ingest`` for rows already built with ``event_record`` (see ``ingest``)."""
         with self._transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(_INSERT, records)
-            stored = conn.total_changes - before
+            result, remember = self._ingestor.ingest(conn, records)
             self._new_rows.set()
             self._last_ingest = time.monotonic()
             self._last_batch = len(records)
-            conn.executemany(
-                "INSERT INTO replay_state (profile_id, channel, replay_id, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE "
-                "SET replay_id = excluded.replay_id, created_at = excluded.created_at, "
-                "live_since = NULL, updated_at = excluded.updated_at",
-                [(pid, ch, rid, created, now) for (pid, ch), (rid, created) in newest.items()],
-            )
-        return IngestResult(stored, len(records) - stored)
+        remember()
+        return result
 
     def record_gap(self, profile_id: int, gap: Gap) -> Gap:
         """Record a gap, and a marked row (kind ``gap``) in the events at the same moment,
         so that the table and exports show where events may be missing."""
-        message = {
-            "channel": gap.channel,
-            "gap": {
-                "storedReplayId": gap.stored_replay_id,
-                "action": gap.action,
-                "serverText": gap.server_text,
-            },
-        }
         with self._transaction() as conn:
-            conn.execute(
-                _INSERT,
-                (
-                    profile_id,
-                    gap.channel,
-                    GAP_KIND,
-                    None,
-                    None,
-                    gap.at,
-                    gap.at,
-                    "GAP",
-                    gap_summary(message["gap"]),
-                    orjson.dumps(message).decode(),
-                ),
-            )
-            cur = conn.execute(
-                "INSERT INTO gaps (profile_id, channel, at, stored_replay_id, action, server_text) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    profile_id,
-                    gap.channel,
-                    gap.at,
-                    gap.stored_replay_id,
-                    gap.action,
-                    gap.server_text,
-                ),
-            )
-        return replace(gap, id=cur.lastrowid)
+            return insert_gap(conn, profile_id, gap)
 
     def gaps(self, profile_id: int) -> list[Gap]:
         rows = self._read(
@@ -793,6 +724,9 @@ class CaptureStore:
         is never held up for long; returns how many were deleted."""
         if profile.id is None:
             return 0
+        problem = retention_problem(profile.keep_events, profile.keep_days)
+        if problem is not None:  # e.g. written by an older version: never delete on it
+            raise ValueError(f"retention of profile {profile.name!r} not applied: {problem}")
         deleted = 0
         if profile.keep_days is not None:
             cutoff = now_ms() - int(profile.keep_days * 86_400_000)
@@ -803,7 +737,7 @@ class CaptureStore:
         if profile.keep_events is not None:
             rows = self._read(
                 "SELECT id FROM events WHERE profile_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-                (profile.id, max(profile.keep_events, 0)),
+                (profile.id, profile.keep_events),
             )
             if rows:
                 deleted += self._delete_chunks(
@@ -844,5 +778,5 @@ class CaptureStore:
             )
             pid = cur.lastrowid
             before = conn.total_changes
-            conn.executemany(_INSERT, ((pid, *r) for r in records))
+            conn.executemany(INSERT, ((pid, *r) for r in records))
             return conn.total_changes - before

@@ -25,8 +25,11 @@ import orjson
 from sfmonitor.streaming.events import EventKind, StreamEvent, change_of, summarize
 from sfmonitor.streaming.replay import iso_from_ms, parse_time
 
-from .captures import GAP_KIND, CaptureStore, _text, gap_summary, raw_json
+from .captures import CaptureStore
+from .ingest import REPLAY_ID_MAX
 from .models import Environment, EventQuery, Profile
+from .records import GAP_KIND, gap_summary, raw_json
+from .records import text_for_sqlite as _text
 
 FORMATS = ("json", "ndjson")
 Progress = Callable[[int, int], None]  # (done, total)
@@ -70,13 +73,16 @@ def _record(
 
 def event_record_bytes(event: StreamEvent) -> bytes:
     """The export record of an event just received (for ``capture --ndjson``)."""
+    replay_id = event.replay_id
+    if replay_id is not None and not 0 <= replay_id <= REPLAY_ID_MAX:
+        replay_id = None  # as the store keeps it (``ingest``): the message has it
     return _record(
-        event.channel,
-        event.replay_id,
+        _text(event.channel) or "",
+        replay_id,
         event.kind.value,
         int(event.created_at.timestamp() * 1000),
         int(event.received_at.timestamp() * 1000),
-        orjson.dumps(event.raw),
+        raw_json(event.raw).encode(),
     )
 
 
