@@ -95,7 +95,7 @@ async def main():
     settings = QSettings("/dev/null", QSettings.Format.IniFormat)
     window = MainWindow(store, CredentialVault(), settings)
     window.show()
-    await window.open_profile(store.profiles()[0], None)
+    await window.profiles.open_profile(store.profiles()[0], None)
     while window.model.rowCount() == 0:
         await asyncio.sleep(0.05)
     for text in ("", "globex", ""):
@@ -245,7 +245,7 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
         secrets = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
         heartbeat.start()
         started = time.perf_counter()
-        await window.open_profile(profile, secrets)
+        await window.profiles.open_profile(profile, secrets)
         while window.model.rowCount() < args.events:
             await asyncio.sleep(0.01)
         seconds = time.perf_counter() - started

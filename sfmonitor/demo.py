@@ -21,6 +21,15 @@ from sfmonitor.emulator.config import (
 from sfmonitor.emulator.scenarios import DEMO_CHANNELS
 from sfmonitor.store import CaptureStore, Environment, Profile, Secrets, Subscription
 
+__all__ = [
+    "DEMO_CHANNELS",
+    "DEMO_PROFILE",
+    "DEMO_SECRETS",
+    "Demo",
+    "save_emulator_profile",
+    "start_demo",
+]
+
 DEMO_PROFILE = "Demo"
 DEMO_SECRETS = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
 

@@ -26,6 +26,7 @@ from sfmonitor.store import (
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelChange,
+    ChannelStatus,
     ConnectionState,
     GapNotice,
     Notice,
@@ -35,21 +36,24 @@ from sfmonitor.streaming import (
     StreamingError,
 )
 
+from .replay_progress import ReplayProgress
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 REPLAY_WINDOW = 24 * 3600.0  # "Replay last 24 hours"
+CONNECTION = ""  # the source of connection-wide problems (channels use their own name)
 
 
 class MonitorController(QObject):
     """Connect, subscribe, replay; reports through signals (always on the Qt thread)."""
 
-    connection_changed = Signal(str, str)  # state, a sentence for the status bar
+    # state (a ConnectionState value), a few words for the status bar, seconds to the retry
+    state_changed = Signal(str, str, float)
+    problem = Signal(str, str)  # source (CONNECTION or a channel), the server's words
     channel_changed = Signal(str, str, str)  # channel, status, server error text
     events_stored = Signal(int)  # rows added to the store by the last batch
     gap_recorded = Signal(str, str)  # channel, what happened
-    server_error = Signal(str)  # the last error, verbatim
-    replay_progress = Signal(str)  # "Replaying /topic/X: 1,234 events"
+    activity = Signal(str)  # what a long action is doing ("" when it has ended)
 
     def __init__(self, store: CaptureStore, worker: Worker) -> None:
         super().__init__()
@@ -57,29 +61,41 @@ class MonitorController(QObject):
         self.worker = worker
         self.profile: Profile | None = None
         self.capture: Capture | None = None
+        self._secrets: Secrets | None = None  # in memory only, to reconnect on request
         self._task: asyncio.Task[None] | None = None
         self.state = ConnectionState.STOPPED
+        self.state_text = "Not connected"
+        self._retry_at = 0.0  # monotonic time of the next attempt (0: none planned)
         self.received = 0
-        self.stored_total = 0
         self._recent: deque[tuple[float, int]] = deque(maxlen=5)
-        self._replaying: dict[str, int] = {}
+        self.replay: ReplayProgress | None = None
         self._rate_timer = QTimer(self)
         self._rate_timer.setInterval(1000)
         self._rate_timer.timeout.connect(self._sample_rate)
         self._rate_timer.start()
+        self._replay_timer = QTimer(self)
+        self._replay_timer.setInterval(250)
+        self._replay_timer.timeout.connect(self._replay_tick)
         self.rate = 0.0
 
     # --- connection ------------------------------------------------------------------------
 
     @property
     def connected(self) -> bool:
-        return self._task is not None and not self._task.done()
+        """A capture is running (live, connecting or reconnecting)."""
+        running = self._task is not None and not self._task.done()
+        return running and self.state not in (ConnectionState.STOPPED, ConnectionState.FAILED)
+
+    @property
+    def live(self) -> bool:
+        return self.connected and self.state is ConnectionState.CONNECTED
 
     async def connect_profile(self, profile: Profile, secrets: Secrets) -> None:
         """Start capturing ``profile`` (disconnecting another one first)."""
         await self.disconnect_profile()
         assert profile.id is not None
         self.profile = profile
+        self._secrets = secrets
         subs = await self.worker.run(self.store.subscriptions, profile.id)
         capture = Capture(
             self.store,
@@ -91,31 +107,44 @@ class MonitorController(QObject):
             on_written=self._on_written,
         )
         self.capture = capture
-        self.connection_changed.emit("connecting", f"Connecting to {profile.login_url}…")
+        self._set_state(ConnectionState.CONNECTING, "Connecting…")
         self._task = asyncio.ensure_future(self._run(capture))
+
+    async def reconnect_now(self) -> None:
+        """Skip the wait: a new session at once, resuming from the stored replay ids."""
+        if self.profile is not None and self._secrets is not None:
+            await self.connect_profile(self.profile, self._secrets)
 
     async def _run(self, capture: Capture) -> None:
         try:
             await capture.run()
         except AuthenticationError as exc:
-            self._failed(f"login refused: {exc}")
-        except StoreWriteError as exc:
-            self._failed(str(exc))
-        except StreamingError as exc:
-            self._failed(str(exc))
+            self._failed("Login failed", f"login refused: {exc}")
+        except (StoreWriteError, StreamingError) as exc:
+            self._failed("Stopped", str(exc))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug must not leave the window thinking it is live
             log.exception("capture failed")
-            self._failed(f"{type(exc).__name__}: {exc}")
+            self._failed("Stopped", f"{type(exc).__name__}: {exc}")
         else:
-            self.state = ConnectionState.STOPPED
-            self.connection_changed.emit("stopped", "Disconnected")
+            self._set_state(ConnectionState.STOPPED, "Disconnected")
+        finally:
+            self._end_replay()
 
-    def _failed(self, reason: str) -> None:
-        self.state = ConnectionState.FAILED
-        self.server_error.emit(reason)
-        self.connection_changed.emit("failed", f"Failed: {reason}")
+    def _failed(self, words: str, reason: str) -> None:
+        self._set_state(ConnectionState.FAILED, words)
+        self.problem.emit(CONNECTION, reason)
+
+    def _set_state(self, state: ConnectionState, text: str, retry_in: float = 0.0) -> None:
+        self.state, self.state_text = state, text
+        self._retry_at = time.monotonic() + retry_in if retry_in > 0 else 0.0
+        self.state_changed.emit(state.value, text, retry_in)
+
+    @property
+    def retry_in(self) -> float:
+        """Seconds left to the next attempt (0 when none is planned)."""
+        return max(self._retry_at - time.monotonic(), 0.0) if self._retry_at else 0.0
 
     async def disconnect_profile(self) -> None:
         capture, task = self.capture, self._task
@@ -129,35 +158,41 @@ class MonitorController(QObject):
 
     # --- channels --------------------------------------------------------------------------
 
-    async def add_channel(self, channel: str, replay_policy: str = "new") -> None:
-        profile = self._profile()
+    def capturing(self, profile: Profile | None) -> bool:
+        """Whether ``profile`` is the one this controller captures (connected or not)."""
+        return profile is not None and self.profile is not None and profile.id == self.profile.id
+
+    async def add_channel(self, profile: Profile, channel: str, replay_policy: str = "new") -> None:
+        """Add ``channel`` to ``profile``; subscribe at once if that profile is capturing."""
         assert profile.id is not None
         await self.worker.run(
             self.store.set_subscription, profile.id, Subscription(channel, True, replay_policy)
         )
-        if self.capture is not None and self.connected:
+        if self.capturing(profile) and self.capture is not None and self.connected:
             self.capture.book.policies[channel] = replay_policy
             await self._subscribe(channel, None)
 
-    async def remove_channel(self, channel: str, delete_events: bool) -> None:
-        profile = self._profile()
+    async def remove_channel(self, profile: Profile, channel: str, delete_events: bool) -> None:
         assert profile.id is not None
-        if self.capture is not None and self.connected:
+        if self.capturing(profile) and self.capture is not None and self.connected:
             with contextlib.suppress(StreamingError):
                 await self.capture.unsubscribe(channel)
+            if self.replay is not None:
+                self.replay.failed(channel)
         await self.worker.run(self.store.remove_subscription, profile.id, channel, delete_events)
 
     async def replay_last_24h(self, channels: list[str]) -> None:
         """Re-subscribe with ALL_EVENTS; events older than 24 h are not kept, those already
-        captured are dropped by the store's unique key."""
+        captured are dropped by the store's unique key. Progress goes to ``activity``."""
         capture = self.capture
         if capture is None or not self.connected:
             raise StreamingError("connect first")
-        since = time.time() - REPLAY_WINDOW
+        self.replay = ReplayProgress(channels)
+        since = self.replay.asked_at - REPLAY_WINDOW
         for channel in channels:
             capture.replay_cutoffs[channel] = since
-            self._replaying[channel] = 0
-            self.replay_progress.emit(f"Replaying {channel}…")
+        self.activity.emit(self.replay.text())
+        self._replay_timer.start()
         await asyncio.gather(*(self._resubscribe_all_events(ch) for ch in channels))
 
     async def _resubscribe_all_events(self, channel: str) -> None:
@@ -174,52 +209,66 @@ class MonitorController(QObject):
             await self.capture.subscribe(channel, replay)
         except StreamingError as exc:
             self.channel_changed.emit(channel, "error", str(exc))
+            self.problem.emit(channel, str(exc))
+            if self.replay is not None:
+                self.replay.failed(channel)
 
-    def _profile(self) -> Profile:
-        if self.profile is None:
-            raise StreamingError("no profile is open")
-        return self.profile
+    def _replay_tick(self) -> None:
+        if self.replay is None:
+            self._replay_timer.stop()
+        elif self.replay.finished():
+            self.activity.emit(self.replay.summary())
+            self.replay = None
+            self._replay_timer.stop()
+        else:
+            self.activity.emit(self.replay.text())
+
+    def _end_replay(self) -> None:
+        """The capture ended: a replay under way ends with what it had done."""
+        if self.replay is not None:
+            self.activity.emit(self.replay.summary() + " (interrupted)")
+            self.replay = None
+            self._replay_timer.stop()
 
     # --- from the capture (on the loop, i.e. the Qt thread) --------------------------------
 
     def _on_event(self, event: StreamEvent) -> None:
         self.received += 1
-        if event.channel in self._replaying:
-            count = self._replaying[event.channel] = self._replaying[event.channel] + 1
-            if count % 500 == 0:
-                self.replay_progress.emit(f"Replaying {event.channel}: {count:,} events")
+        if self.replay is not None:
+            self.replay.event(event.channel, event.created_at.timestamp())
 
     def _on_written(self, result: IngestResult) -> None:
-        self.stored_total += result.stored
+        if self.replay is not None and result.duplicates:
+            self.replay.written(result.duplicates)
         if result.stored:
             self.events_stored.emit(result.stored)
 
     def _on_notice(self, notice: Notice) -> None:
         if isinstance(notice, StateChange):
-            self.state = notice.state
-            if notice.state is ConnectionState.RECONNECTING:
-                delay = f" in {notice.delay:.0f} s" if notice.delay else ""
-                self.connection_changed.emit(
-                    "reconnecting", f"Reconnecting{delay}: {notice.reason}"
-                )
-                self.server_error.emit(notice.reason)
-            elif notice.state is ConnectionState.CONNECTED:
-                self.connection_changed.emit("live", "Live")
-            elif notice.state is ConnectionState.FAILED:
-                self.connection_changed.emit("failed", f"Failed: {notice.reason}")
-                self.server_error.emit(notice.reason)
+            self._state_notice(notice)
         elif isinstance(notice, ChannelChange):
-            if notice.status.value == "live" and notice.channel in self._replaying:
-                count = self._replaying.pop(notice.channel)
-                self.replay_progress.emit(
-                    f"Replay of {notice.channel} requested ({count:,} so far)"
-                )
+            if self.replay is not None and notice.status is ChannelStatus.LIVE:
+                self.replay.live(notice.channel)
             self.channel_changed.emit(notice.channel, notice.status.value, notice.error)
-            if notice.error:
-                self.server_error.emit(f"{notice.channel}: {notice.error}")
+            if notice.status is ChannelStatus.LIVE:
+                self.problem.emit(notice.channel, "")
+            elif notice.error:
+                self.problem.emit(notice.channel, notice.error)
         elif isinstance(notice, GapNotice):
             text = f"replay id {notice.stored_replay_id} could not be served: {notice.server_text}"
             self.gap_recorded.emit(notice.channel, text)
+
+    def _state_notice(self, notice: StateChange) -> None:
+        if notice.state is ConnectionState.RECONNECTING:
+            self._set_state(notice.state, "Reconnecting", notice.delay or 0.0)
+            self.problem.emit(CONNECTION, notice.reason)
+        elif notice.state is ConnectionState.CONNECTED:
+            self._set_state(notice.state, "Live")
+        elif notice.state is ConnectionState.FAILED:
+            self._set_state(notice.state, "Stopped")
+            self.problem.emit(CONNECTION, notice.reason)
+        elif notice.state is ConnectionState.CONNECTING:
+            self._set_state(notice.state, "Connecting…")
 
     def _sample_rate(self) -> None:
         """Events per second over the last few seconds (sampled once a second)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -11,6 +13,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -20,10 +23,12 @@ from sfmonitor.store import AuthKind, Environment, Profile, Secrets
 from sfmonitor.store.models import PRODUCTION_URL, SANDBOX_URL
 from sfmonitor.streaming.events import CHANNEL_EXAMPLES, channel_problem
 
+from .palette import ERROR, WARNING
+
 
 def _error_label() -> QLabel:
     label = QLabel()
-    label.setStyleSheet("color: #cf222e")
+    label.setStyleSheet(f"color: {ERROR}")
     label.setWordWrap(True)
     label.setTextFormat(label.textFormat().PlainText)
     label.hide()
@@ -44,9 +49,17 @@ class ProfileDialog(QDialog):
         parent: QWidget | None = None,
         profile: Profile | None = None,
         keyring_problem: str = "",
+        *,
+        taken_names: frozenset[str] = frozenset(),
+        secrets_stored: bool = False,
+        title: str = "Connect to an org",
     ) -> None:
+        """``taken_names``: names another profile has. ``secrets_stored``: empty secret
+        fields keep the secrets already in the keyring (editing a profile)."""
         super().__init__(parent)
-        self.setWindowTitle("Connect to an org")
+        self.setWindowTitle(title)
+        self.taken_names = taken_names
+        self.secrets_stored = secrets_stored
         self.name = QLineEdit(profile.name if profile else "")
         self.environment = QComboBox()
         self.environment.addItem("Production (login.salesforce.com)", Environment.PRODUCTION)
@@ -67,14 +80,15 @@ class ProfileDialog(QDialog):
         self.client_id = QLineEdit(profile.client_id if profile else "")
         self.client_secret = _secret_field()
         self.session_only = QCheckBox("Keep the secrets for this session only (not in the keyring)")
-        self.keyring_note = QLabel(keyring_problem)
+        self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
-        self.keyring_note.setVisible(bool(keyring_problem))
+        self.keyring_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.keyring_note.hide()
         if keyring_problem:
-            self.session_only.setChecked(True)
+            self.show_keyring_problem(keyring_problem)
         self.errors = _error_label()
         self.production_note = QLabel("This is a production org.")
-        self.production_note.setStyleSheet("color: #9a6700; font-weight: bold")
+        self.production_note.setStyleSheet(f"color: {WARNING}; font-weight: bold")
 
         form = QFormLayout()
         form.addRow("Name", self.name)
@@ -110,9 +124,18 @@ class ProfileDialog(QDialog):
             if profile and profile.auth_kind is AuthKind.REFRESH_TOKEN
             else self.password_auth
         ).setChecked(True)
+        if secrets_stored:
+            for field in (self.password, self.refresh_token, self.client_secret):
+                field.setPlaceholderText("unchanged (kept in the keyring)")
         self.environment.currentIndexChanged.connect(lambda _i: self._update())
         self.password_auth.toggled.connect(lambda _on: self._update())
         self._update()
+
+    def show_keyring_problem(self, text: str) -> None:
+        """The keyring refused the secrets: say so, offer this session only, keep the input."""
+        self.keyring_note.setText(text)
+        self.keyring_note.show()
+        self.session_only.setChecked(True)
 
     def _env(self) -> Environment:
         return Environment(self.environment.currentData())  # Qt hands back a plain str
@@ -132,21 +155,27 @@ class ProfileDialog(QDialog):
 
     def problems(self) -> list[str]:
         found = []
-        if not self.name.text().strip():
+        name = self.name.text().strip()
+        if not name:
             found.append("Give the profile a name.")
+        elif name in self.taken_names:
+            found.append(f"Another profile is named {name!r}: choose another name.")
+        elif len(name) > 100 or not name.isprintable():
+            found.append("The name must be at most 100 printable characters.")
         url = self.login_url.text().strip()
         if not url.startswith(("https://", "http://")) or len(url) < 10 or " " in url:
             found.append("The login URL must look like https://acme.my.salesforce.com.")
+        kept = self.secrets_stored
         if self.password_auth.isChecked():
             if not self.username.text().strip():
                 found.append("Enter the username.")
-            if not self.password.text():
+            if not self.password.text() and not kept:
                 found.append("Enter the password.")
-        elif not self.refresh_token.text():
+        elif not self.refresh_token.text() and not kept:
             found.append("Enter the refresh token.")
         if not self.client_id.text().strip():
             found.append("Enter the connected app's consumer key.")
-        if not self.client_secret.text():
+        if not self.client_secret.text() and not kept:
             found.append("Enter the connected app's consumer secret.")
         return found
 
@@ -157,7 +186,10 @@ class ProfileDialog(QDialog):
         if not found:
             self.accept()
 
-    def result_profile(self, existing_id: int | None = None) -> tuple[Profile, Secrets]:
+    def result_profile(
+        self, existing_id: int | None = None, stored: Secrets | None = None
+    ) -> tuple[Profile, Secrets]:
+        """The profile and its secrets; a secret field left empty takes ``stored``'s."""
         password = self.password_auth.isChecked()
         profile = Profile(
             self.name.text().strip(),
@@ -168,10 +200,12 @@ class ProfileDialog(QDialog):
             self.client_id.text().strip(),
             id=existing_id,
         )
+        before = stored or Secrets()
+        typed_password = self.password.text() + self.security_token.text()
         secrets = Secrets(
-            password=self.password.text() + self.security_token.text() if password else "",
-            client_secret=self.client_secret.text(),
-            refresh_token="" if password else self.refresh_token.text(),
+            password=(typed_password or before.password) if password else "",
+            client_secret=self.client_secret.text() or before.client_secret,
+            refresh_token="" if password else (self.refresh_token.text() or before.refresh_token),
         )
         return profile, secrets
 
@@ -179,9 +213,12 @@ class ProfileDialog(QDialog):
 class ChannelDialog(QDialog):
     """Add a channel: its name is checked as it is typed; examples of each kind are shown."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, existing: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add a channel")
+        self.existing = existing
         self.channel = QLineEdit()
         self.channel.setPlaceholderText("/event/Order_Placed__e")
         self.replay = QComboBox()
@@ -208,6 +245,8 @@ class ChannelDialog(QDialog):
     def _check(self, show_empty: bool) -> bool:
         text = self.channel.text().strip()
         problem = channel_problem(text) if text or show_empty else None
+        if problem is None and text in self.existing:
+            problem = f"{text} is already in this profile."
         self.errors.setText(problem or "")
         self.errors.setVisible(problem is not None)
         return problem is None and bool(text)
@@ -218,3 +257,19 @@ class ChannelDialog(QDialog):
 
     def value(self) -> tuple[str, str]:
         return self.channel.text().strip(), str(self.replay.currentData())
+
+
+def remove_channel_box(
+    parent: QWidget, channel: str
+) -> tuple[QMessageBox, QAbstractButton, QAbstractButton]:
+    """Stop capturing a channel: keep its events, or delete them too (Cancel: neither)."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Remove channel")
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(f"Stop capturing {channel}?")
+    box.setInformativeText("Its captured events are kept unless you delete them too.")
+    keep = box.addButton("Remove, keep events", QMessageBox.ButtonRole.AcceptRole)
+    drop = box.addButton("Remove and delete events", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(keep)
+    return box, keep, drop

@@ -1,5 +1,6 @@
-"""Export and import from the window: a file dialog, then the work in a worker thread with
-a progress dialog that can cancel it. The window stays responsive throughout."""
+"""Export and import from the window: the file dialog, then the work in a worker thread
+with a progress dialog that can cancel it. Nothing here runs a nested event loop (see
+``modal``), so capture goes on while the user picks a file or the export runs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from sfmonitor.store import (
     CaptureStore,
@@ -20,9 +21,12 @@ from sfmonitor.store import (
     import_capture,
 )
 
+from .modal import Dialogs
 from .worker import Worker
 
 SCOPES = ("Events shown (the current filter)", "All events of this profile", "Selected rows")
+EXPORT_FILTERS = "JSON (*.json);;NDJSON (*.ndjson *.jsonl)"
+IMPORT_FILTERS = "Exports (*.json *.ndjson *.jsonl);;All files (*)"
 
 
 class ProgressBridge:
@@ -40,32 +44,38 @@ class ProgressBridge:
         self.dialog.setValue(min(done, max(total, 1)))
 
 
-def choose_scope(parent: QWidget, has_selection: bool) -> str | None:
-    scopes = list(SCOPES if has_selection else SCOPES[:2])
-    scope, ok = QInputDialog.getItem(parent, "Export", "Which events?", scopes, 0, False)
-    return scope if ok else None
+def progress_dialog(parent: QWidget, text: str) -> QProgressDialog:
+    """Not modal: a modal QProgressDialog pumps the event loop from setValue()."""
+    dialog = QProgressDialog(text, "Cancel", 0, 1, parent)
+    dialog.setWindowModality(Qt.WindowModality.NonModal)
+    dialog.setMinimumDuration(300)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    return dialog
+
+
+async def ask_export_target(dialogs: Dialogs) -> Path | None:
+    chosen = await dialogs.save_path("Export events", "events.json", EXPORT_FILTERS)
+    if chosen is None:
+        return None
+    target, name_filter = chosen
+    if "NDJSON" in name_filter and target.suffix.lower() not in (".ndjson", ".jsonl"):
+        target = target.with_suffix(".ndjson")
+    elif not target.suffix:
+        target = target.with_suffix(".json")
+    return target
 
 
 async def run_export(
     parent: QWidget,
+    dialogs: Dialogs,
     store: CaptureStore,
     worker: Worker,
     query: EventQuery,
-    target: Path | None = None,
+    target: Path,
 ) -> int | None:
-    """Ask for a file (unless given), export with progress; the number of events written."""
-    if target is None:
-        name, chosen = QFileDialog.getSaveFileName(
-            parent, "Export events", "events.json", "JSON (*.json);;NDJSON (*.ndjson *.jsonl)"
-        )
-        if not name:
-            return None
-        target = Path(name)
-        if "NDJSON" in chosen and target.suffix.lower() not in (".ndjson", ".jsonl"):
-            target = target.with_suffix(".ndjson")
-    dialog = QProgressDialog(f"Exporting to {target.name}…", "Cancel", 0, 1, parent)
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(300)
+    """Export with progress; the number of events written (None: cancelled or failed)."""
+    dialog = progress_dialog(parent, f"Exporting to {target.name}…")
     cancel = threading.Event()
     dialog.canceled.connect(cancel.set)
     bridge = ProgressBridge(dialog, asyncio.get_running_loop())
@@ -74,31 +84,29 @@ async def run_export(
     except ExportCancelled:
         return None
     except (OSError, ValueError) as exc:
-        QMessageBox.warning(parent, "Export failed", f"Could not export to {target}:\n{exc}")
+        dialog.close()
+        await dialogs.warn("Export failed", f"Could not export to {target}", str(exc))
         return None
     finally:
-        dialog.reset()
         dialog.close()
+        dialog.deleteLater()
     return result.count
 
 
 async def run_import(
-    parent: QWidget, store: CaptureStore, worker: Worker, source: Path | None = None
+    dialogs: Dialogs, store: CaptureStore, worker: Worker, source: Path | None = None
 ) -> Profile | None:
     """Import an export file as a read-only capture; a bad file is reported, nothing kept."""
     if source is None:
-        name, _ = QFileDialog.getOpenFileName(
-            parent, "Open an export", "", "Exports (*.json *.ndjson *.jsonl);;All files (*)"
-        )
-        if not name:
+        source = await dialogs.open_path("Open an export", IMPORT_FILTERS)
+        if source is None:
             return None
-        source = Path(name)
     try:
         result = await worker.run(import_capture, store, source)
     except ImportFormatError as exc:
-        QMessageBox.warning(parent, "Not an sfmonitor export", f"{source.name}: {exc}")
+        await dialogs.warn("Not an sfmonitor export", f"{source.name} cannot be opened", str(exc))
         return None
     except OSError as exc:
-        QMessageBox.warning(parent, "Cannot read the file", str(exc))
+        await dialogs.warn("Cannot read the file", f"{source} cannot be read", str(exc))
         return None
     return result.profile

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from sfmonitor.store.filters import FilterError, parse
 
 from .events_model import KIND_LABELS
+from .palette import ERROR
 
 RANGES = (
     ("Any time", None),
@@ -23,6 +25,7 @@ RANGES = (
 
 class FilterBar(QWidget):
     changed = Signal()  # the filter text is valid and something changed
+    invalid = Signal(str)  # the text does not parse: the table still shows the last filter
 
     def __init__(self) -> None:
         super().__init__()
@@ -32,6 +35,11 @@ class FilterBar(QWidget):
             'sobject.Name ~ "Acme"'
         )
         self.text.setClearButtonEnabled(True)
+        clear = QAction("Clear the filter", self.text)
+        clear.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        clear.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        clear.triggered.connect(self.text.clear)
+        self.text.addAction(clear)
         self.kind = QComboBox()
         self.kind.addItem("All kinds", "")
         for value, label in KIND_LABELS.items():
@@ -41,7 +49,7 @@ class FilterBar(QWidget):
         for label, seconds in RANGES:
             self.range.addItem(label, seconds)
         self.error = QLabel()
-        self.error.setStyleSheet("color: #cf222e")
+        self.error.setStyleSheet(f"color: {ERROR}")
         self.error.setTextFormat(self.error.textFormat().PlainText)
         self.error.hide()
         row = QHBoxLayout()
@@ -54,6 +62,7 @@ class FilterBar(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.error)
         self._applied: tuple[str, int, int] = ("", 0, 0)
+        self._stale = False  # an invalid text is shown over the last valid filter's rows
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(250)
@@ -67,12 +76,15 @@ class FilterBar(QWidget):
         try:
             parse(self.text.text())
         except FilterError as exc:
-            self.show_error(str(exc))
+            self.show_error(f"{exc} (the table still shows the last valid filter)")
+            self._stale = True
+            self.invalid.emit(str(exc))
             return
         self.show_error("")
         state = (self.text.text(), self.kind.currentIndex(), self.range.currentIndex())
-        if state != self._applied:  # typing and erasing a letter re-runs nothing
+        if state != self._applied or self._stale:  # typing and erasing a letter: no rerun
             self._applied = state
+            self._stale = False
             self.changed.emit()
 
     def show_error(self, message: str) -> None:

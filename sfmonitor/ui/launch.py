@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -13,11 +14,14 @@ from pathlib import Path
 import qasync
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QFontInfo
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
-from sfmonitor.store import CaptureStore, CredentialVault, StoreLockedError, data_dir
+from sfmonitor.demo import start_demo
+from sfmonitor.store import CaptureStore, CredentialVault, Environment, StoreLockedError, data_dir
 
 from .main_window import MainWindow
+from .modal import Dialogs
+from .qt_check import none_leak_problem
 from .worker import Worker
 
 SELF_TEST_TIMEOUT = 60.0
@@ -52,23 +56,20 @@ def settings() -> QSettings:
     return QSettings("sfmonitor", "sfmonitor")
 
 
-def open_store(folder: Path) -> CaptureStore | None:
+async def open_store(folder: Path, dialogs: Dialogs) -> CaptureStore | None:
     try:
         return CaptureStore.open(folder)
     except StoreLockedError as exc:
-        answer = QMessageBox.question(
-            None,
-            "sfmonitor is already running",
-            f"{exc}\n\nOpen this data folder read-only?",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if await dialogs.confirm(
+            "sfmonitor is already running", str(exc), "Open this data folder read-only?"
+        ):
             return CaptureStore.open(folder, read_only=True)
         return None
 
 
 async def self_test(window: MainWindow, screenshot: str | None) -> int:
     """Pass once events of every demo channel are in the table (and fonts render)."""
-    from sfmonitor.emulator.scenarios import DEMO_CHANNELS
+    from sfmonitor.demo import DEMO_CHANNELS
 
     deadline = time.monotonic() + SELF_TEST_TIMEOUT
     profile_id = window.profile.id if window.profile is not None else None
@@ -111,11 +112,12 @@ class FirstPaint(QObject):
 
 
 async def amain(app: QApplication, args: argparse.Namespace) -> int:
-    store = open_store(data_dir(args.data_dir))
+    prefs = settings()
+    store = await open_store(data_dir(args.data_dir), Dialogs(None, prefs))
     if store is None:
         return 5
     worker = Worker()
-    window = MainWindow(store, CredentialVault(), settings(), worker)
+    window = MainWindow(store, CredentialVault(), prefs, worker, start_demo)
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def last_window_closed() -> None:
@@ -134,17 +136,11 @@ async def amain(app: QApplication, args: argparse.Namespace) -> int:
     window.show()
     tune_runtime()
     try:
-        await window.refresh_profiles_menu()
+        await window.profiles.refresh_menu()
         if args.demo or args.self_test:
-            await window.start_demo()
+            await window.profiles.start_demo()
         else:
-            last = window.settings.value("last_profile", "")
-            auto = window.settings.value("auto_connect", False, type=bool)
-            profile = await window.worker.run(store.profile, str(last)) if last else None
-            if profile is not None and auto:
-                await window.open_saved(profile)
-            elif profile is not None:
-                await window.open_profile(profile, None)
+            await open_last_profile(window)
         if args.self_test:
             code = await self_test(window, args.screenshot)
             window.close()
@@ -160,9 +156,27 @@ async def amain(app: QApplication, args: argparse.Namespace) -> int:
         store.close()
 
 
+async def open_last_profile(window: MainWindow) -> None:
+    """The profile of the last session: connected if asked to; the demo as the demo."""
+    last = window.settings.value("last_profile", "")
+    auto = window.settings.value("auto_connect", False, type=bool)
+    profile = await window.worker.run(window.store.profile, str(last)) if last else None
+    if profile is None:
+        return
+    if auto or profile.environment is Environment.DEMO:
+        await window.profiles.open_saved(profile)
+    else:
+        await window.profiles.open_profile(profile, None)
+
+
 def run(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    problem = none_leak_problem()
+    if problem:
+        print(f"sfmonitor: {problem}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(3)  # not a normal exit: the probe's lost references would abort it
     app.setApplicationName("sfmonitor")
     app.setOrganizationName("sfmonitor")
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:

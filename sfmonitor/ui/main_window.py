@@ -1,13 +1,17 @@
 """The main window: channels on the left; filter bar, events table and detail on the right;
-connection state, rate, totals and the last server error in the status bar."""
+connection state, the last problem, rate and totals in the status bar.
+
+This module lays the window out and wires it; what happens on a click lives in one module
+per flow (``profiles_flow``, ``channels_flow``, ``export_flow``, ``follow``), and every
+dialog is awaited through ``modal.Dialogs`` (never a nested event loop).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -30,27 +33,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sfmonitor.store import (
-    CaptureStore,
-    CredentialVault,
-    EventQuery,
-    KeyringUnavailableError,
-    Profile,
-    Secrets,
-)
-from sfmonitor.streaming import StreamingError
+from sfmonitor.store import CaptureStore, CredentialVault, Environment, EventQuery, Profile
 
+from .channels_flow import ChannelsFlow
 from .controller import MonitorController
 from .detail import DetailPane
-from .dialogs import ChannelDialog, ProfileDialog
 from .events_model import COLUMNS, EventsModel
-from .export_flow import SCOPES, choose_scope, run_export, run_import
+from .export_flow import SCOPES, ask_export_target, run_export, run_import
 from .filter_bar import FilterBar
+from .follow import FollowTail
+from .modal import Dialogs
+from .profiles_flow import ProfilesFlow
 from .resources import app_icon, icon
 from .sidebar import ChannelSidebar
+from .status_bar import StatusBar
+from .tasks import Tasks
 from .worker import Worker
 
 log = logging.getLogger(__name__)
+DemoStarter = Callable[[CaptureStore], Awaitable[Any]]
+COLUMN_WIDTHS = (150, 200, 110, 120, 130)
+SHUTDOWN_TIMEOUT = 20.0
+
+
+async def default_demo(store: CaptureStore) -> Any:
+    from sfmonitor.demo import start_demo  # the composition root normally hands this in
+
+    return await start_demo(store)
 
 
 class Welcome(QWidget):
@@ -86,55 +95,71 @@ class MainWindow(QMainWindow):
         vault: CredentialVault,
         settings: QSettings,
         worker: Worker | None = None,
+        start_demo: DemoStarter | None = None,
     ) -> None:
         super().__init__()
-        self.setWindowTitle("sfmonitor")
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
         self.store = store
         self.vault = vault
         self.settings = settings
         self.worker = worker or Worker()
+        self.start_demo = start_demo or default_demo
         self.controller = MonitorController(store, self.worker)
         self.model = EventsModel(store, self.worker)
+        self.dialogs = Dialogs(self, settings)
+        self.tasks = Tasks(on_error=lambda text: self.status.show_problem("", text))
         self.profile: Profile | None = None
         self.demo: Any = None
-        self._tasks: set[asyncio.Future[Any]] = set()
         self._closing = False
         self._closed = False
-        self.unseen = 0
-        self.follow = True
-        self.open_dialog: Any = None
-        self._ticks = 0
         self._counting = False
-        self._build()
+        self._make_actions()
+        self._make_menus()
+        self._make_central()
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.follow = FollowTail(self.table, self.pause_action, self.badge)
+        self.profiles = ProfilesFlow(self)
+        self.channels = ChannelsFlow(self)
         self._wire()
         self._restore_layout()
+        self._show_title()
+        self.update_actions()
 
     # --- layout --------------------------------------------------------------------------
 
-    def _build(self) -> None:
-        self.connect_action = QAction(icon("connect"), "Connect…", self)
-        self.disconnect_action = QAction(icon("disconnect"), "Disconnect", self)
-        self.add_channel_action = QAction(icon("add-channel"), "Add channel…", self)
-        self.add_channel_action.setShortcut(QKeySequence("Ctrl+N"))
-        self.replay_action = QAction(icon("replay"), "Replay last 24 hours", self)
-        self.replay_action.setShortcut(QKeySequence("Ctrl+R"))
-        self.pause_action = QAction(icon("pause"), "Pause view", self)
+    def _action(self, text: str, icon_name: str = "", shortcut: Any = None) -> QAction:
+        action = QAction(icon(icon_name), text, self) if icon_name else QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        return action
+
+    def _make_actions(self) -> None:
+        self.connect_action = self._action("Connect", "connect")
+        self.connect_action.setToolTip("Connect the profile shown, or set up a new one")
+        self.disconnect_action = self._action("Disconnect", "disconnect")
+        self.add_channel_action = self._action("Add channel…", "add-channel", "Ctrl+N")
+        self.replay_action = self._action("Replay last 24 hours", "replay", "Ctrl+R")
+        self.pause_action = self._action("Pause view", "pause", Qt.Key.Key_Space)
         self.pause_action.setCheckable(True)
-        self.pause_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
-        self.export_action = QAction(icon("export"), "Export…", self)
-        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.import_action = QAction(icon("import"), "Open an export…", self)
-        self.find_action = QAction("Filter", self)
-        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.export_action = self._action("Export…", "export", "Ctrl+E")
+        self.import_action = self._action("Open an export…", "import", "Ctrl+O")
+        self.find_action = self._action("Filter", "", QKeySequence.StandardKey.Find)
         self.addAction(self.find_action)
-        self.demo_action = QAction("Try the demo", self)
-        self.auto_connect_action = QAction("Connect to the last profile at launch", self)
+        self.new_profile_action = self._action("New connection…")
+        self.demo_action = self._action("Try the demo")
+        self.edit_profile_action = self._action("Edit profile…")
+        self.duplicate_profile_action = self._action("Duplicate profile…")
+        self.delete_profile_action = self._action("Delete profile…")
+        self.auto_connect_action = self._action("Connect to the last profile at launch")
         self.auto_connect_action.setCheckable(True)
         self.auto_connect_action.setChecked(
             bool(self.settings.value("auto_connect", False, type=bool))
         )
+        self.quit_action = self._action("Quit", "", QKeySequence.StandardKey.Quit)
+
+    def _make_menus(self) -> None:
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -148,18 +173,18 @@ class MainWindow(QMainWindow):
         ):
             toolbar.addAction(action)
         self.addToolBar(toolbar)
-
         self.profiles_menu = QMenu("&Profiles", self)
         self.menuBar().addMenu(self.profiles_menu)
         file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self.export_action)
-        file_menu.addAction(self.import_action)
+        for action in (self.export_action, self.import_action):
+            file_menu.addAction(action)
         file_menu.addSeparator()
-        file_menu.addAction("Quit", QKeySequence("Ctrl+Q"), self.close)
+        file_menu.addAction(self.quit_action)
         channel_menu = self.menuBar().addMenu("&Channels")
         channel_menu.addAction(self.add_channel_action)
         channel_menu.addAction(self.replay_action)
 
+    def _make_central(self) -> None:
         self.sidebar = ChannelSidebar()
         self.filter_bar = FilterBar()
         self.table = QTableView()
@@ -172,258 +197,117 @@ class MainWindow(QMainWindow):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        for column, width in enumerate((150, 200, 110, 120, 130)):
+        for column, width in enumerate(COLUMN_WIDTHS):
             self.table.setColumnWidth(column, width)
         self.badge = QPushButton()
-        self.badge.setFlat(True)
-        self.badge.hide()
         self.detail = DetailPane()
-
-        right = QSplitter(Qt.Orientation.Vertical)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.filter_bar)
         top_layout.addWidget(self.table)
         top_layout.addWidget(self.badge, alignment=Qt.AlignmentFlag.AlignRight)
-        right.addWidget(top)
-        right.addWidget(self.detail)
-        right.setSizes([560, 240])
-        self.right_splitter = right
-        main = QSplitter(Qt.Orientation.Horizontal)
-        self.main_splitter = main
-        main.addWidget(self.sidebar)
-        main.addWidget(right)
-        main.setSizes([260, 1020])
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.right_splitter.addWidget(top)
+        self.right_splitter.addWidget(self.detail)
+        self.right_splitter.setSizes([560, 240])
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.main_splitter.addWidget(self.sidebar)
+        self.main_splitter.addWidget(self.right_splitter)
+        self.main_splitter.setSizes([260, 1020])
         self.welcome = Welcome()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
-        self.stack.addWidget(main)
+        self.stack.addWidget(self.main_splitter)
         self.setCentralWidget(self.stack)
 
-        self.profile_label = QLabel("No profile")
-        self.state_label = QLabel("Disconnected")
-        self.rate_label = QLabel("0 events/s")
-        self.total_label = QLabel("0 captured")
-        self.error_label = QLabel()
-        self.error_label.setStyleSheet("color: #cf222e")
-        for label in (self.profile_label, self.state_label, self.error_label):
-            label.setTextFormat(Qt.TextFormat.PlainText)
-        bar = self.statusBar()
-        bar.addWidget(self.profile_label)
-        bar.addWidget(self.state_label)
-        bar.addWidget(self.error_label, 1)
-        bar.addPermanentWidget(self.rate_label)
-        bar.addPermanentWidget(self.total_label)
-        self._update_actions()
-
     def _wire(self) -> None:
-        c = self.controller
-        self.connect_action.triggered.connect(lambda: self.spawn(self.new_profile()))
-        self.disconnect_action.triggered.connect(lambda: self.spawn(self.disconnect_profile()))
-        self.add_channel_action.triggered.connect(lambda: self.spawn(self.add_channel()))
+        spawn, profiles, channels = self.tasks.spawn, self.profiles, self.channels
+        self.connect_action.triggered.connect(lambda: spawn(profiles.connect_clicked()))
+        self.new_profile_action.triggered.connect(lambda: spawn(profiles.new_profile()))
+        self.welcome.connect_button.clicked.connect(lambda: spawn(profiles.new_profile()))
+        self.demo_action.triggered.connect(lambda: spawn(profiles.start_demo()))
+        self.welcome.demo_button.clicked.connect(lambda: spawn(profiles.start_demo()))
+        self.edit_profile_action.triggered.connect(lambda: spawn(profiles.edit_current()))
+        self.duplicate_profile_action.triggered.connect(lambda: spawn(profiles.duplicate_current()))
+        self.delete_profile_action.triggered.connect(lambda: spawn(profiles.delete_current()))
+        self.disconnect_action.triggered.connect(lambda: spawn(self.disconnect_profile()))
+        self.add_channel_action.triggered.connect(lambda: spawn(channels.add()))
         self.replay_action.triggered.connect(
-            lambda: self.spawn(self.replay(self.sidebar.selected() or self.sidebar.channels()))
+            lambda: spawn(channels.replay(self.sidebar.selected() or self.sidebar.channels()))
         )
-        self.pause_action.toggled.connect(self._pause_toggled)
-        self.export_action.triggered.connect(lambda: self.spawn(self.export()))
-        self.import_action.triggered.connect(lambda: self.spawn(self.import_capture()))
+        self.export_action.triggered.connect(lambda: spawn(self.export()))
+        self.import_action.triggered.connect(lambda: spawn(self.import_capture()))
+        self.quit_action.triggered.connect(self.close)
         self.find_action.triggered.connect(self.filter_bar.text.setFocus)
-        self.demo_action.triggered.connect(lambda: self.spawn(self.start_demo()))
         self.auto_connect_action.toggled.connect(
             lambda on: self.settings.setValue("auto_connect", on)
         )
-        self.welcome.connect_button.clicked.connect(lambda: self.spawn(self.new_profile()))
-        self.welcome.demo_button.clicked.connect(lambda: self.spawn(self.start_demo()))
-        self.badge.clicked.connect(lambda: self.pause_action.setChecked(False))
         self.sidebar.selection_changed.connect(lambda _c: self.apply_filter())
-        self.sidebar.remove_requested.connect(lambda ch: self.spawn(self.remove_channel(ch)))
-        self.sidebar.replay_requested.connect(lambda chs: self.spawn(self.replay(chs)))
+        self.sidebar.remove_requested.connect(lambda ch: spawn(channels.remove(ch)))
+        self.sidebar.replay_requested.connect(lambda chs: spawn(channels.replay(chs)))
         self.filter_bar.changed.connect(self.apply_filter)
+        self.filter_bar.invalid.connect(lambda _text: self.model.set_stale(True))
         self.model.filter_error.connect(self.filter_bar.show_error)
-        self.model.count_changed.connect(lambda n: self.total_label.setText(f"{n:,} shown"))
-        self.model.rows_appended.connect(self._rows_appended)
-        self.model.modelReset.connect(self._follow_newest)
+        self.model.count_changed.connect(lambda n: self.status.show_totals(shown=n))
+        self.model.rows_appended.connect(self.follow.rows_appended)
+        self.model.modelReset.connect(self.follow.jump_to_newest)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.table.verticalScrollBar().valueChanged.connect(self._scrolled)
-        c.connection_changed.connect(self._connection_changed)
-        c.channel_changed.connect(self.sidebar.set_status)
-        c.events_stored.connect(lambda _n: self.model.new_rows_stored())
-        c.server_error.connect(self._server_error)
-        c.gap_recorded.connect(
-            lambda ch, text: self.statusBar().showMessage(f"Gap on {ch}: {text}", 15000)
-        )
-        c.replay_progress.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self._wire_controller()
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
 
-    # --- tasks ---------------------------------------------------------------------------
+    def _wire_controller(self) -> None:
+        c, status = self.controller, self.status
+        c.state_changed.connect(lambda *_: self._show_state())
+        c.channel_changed.connect(self._channel_changed)
+        c.events_stored.connect(self._events_stored)
+        c.problem.connect(status.show_problem)
+        c.gap_recorded.connect(lambda ch, text: status.show_activity(f"Gap on {ch}: {text}"))
+        c.activity.connect(status.show_activity)
+        status.reconnect_requested.connect(lambda: self.tasks.spawn(self.reconnect_now()))
 
-    def spawn(self, coro: Any) -> asyncio.Future[Any] | None:
-        try:
-            task: asyncio.Future[Any] = asyncio.ensure_future(coro)
-        except RuntimeError:  # no running loop: the app is shutting down
-            coro.close()
-            return None
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
+    # --- profiles ------------------------------------------------------------------------
 
-    def _task_done(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            log.error("action failed: %s", exc, exc_info=exc)
-            self._server_error(f"{type(exc).__name__}: {exc}")
-
-    # --- profiles and connection ----------------------------------------------------------
-
-    async def refresh_profiles_menu(self) -> None:
-        profiles = await self.worker.run(self.store.profiles)
-        menu = self.profiles_menu
-        menu.clear()
-        menu.addAction(self.connect_action)
-        menu.addAction(self.demo_action)
-        menu.addAction(self.import_action)
-        menu.addAction(self.auto_connect_action)
-        menu.addSeparator()
-        for profile in profiles:
-            label = profile.name
-            if profile.is_production:
-                label += "  [PRODUCTION]"
-            elif profile.read_only:
-                label += "  [read-only]"
-            menu.addAction(label, functools.partial(self._open_saved_later, profile))
-        if not profiles and self.profile is None:
-            self.stack.setCurrentWidget(self.welcome)
-
-    def _open_saved_later(self, profile: Profile) -> None:
-        self.spawn(self.open_saved(profile))
-
-    async def new_profile(self, keyring_problem: str = "") -> None:
-        dialog = ProfileDialog(self, keyring_problem=keyring_problem)
-        if not await self._exec(dialog):
-            return
-        profile, secrets = dialog.result_profile()
-        existing = await self.worker.run(self.store.profile, profile.name)
-        if existing is not None:
-            profile = replace(profile, id=existing.id)
-        if dialog.session_only.isChecked():
-            self.vault.remember(profile.name, secrets)
-        else:
-            try:
-                await self.worker.run(self.vault.save, profile.name, secrets)
-            except KeyringUnavailableError as exc:
-                QMessageBox.warning(self, "No keyring", str(exc))
-                await self.new_profile(keyring_problem=str(exc))
-                return
-        profile = await self.worker.run(self.store.save_profile, profile)
-        await self.open_profile(profile, secrets)
-
-    async def open_saved(self, profile: Profile) -> None:
-        if profile.read_only:
-            await self.open_profile(profile, None)
-            return
-        try:
-            secrets = await self.worker.run(self.vault.load, profile.name)
-        except KeyringUnavailableError as exc:
-            QMessageBox.warning(self, "No keyring", str(exc))
-            secrets = None
-        if secrets is None:
-            dialog = ProfileDialog(self, profile)
-            if not await self._exec(dialog):
-                return
-            profile, secrets = dialog.result_profile(profile.id)
-            with contextlib.suppress(KeyringUnavailableError):
-                await self.worker.run(self.vault.save, profile.name, secrets)
-        await self.open_profile(profile, secrets)
-
-    async def open_profile(self, profile: Profile, secrets: Secrets | None) -> None:
-        """Show a profile's capture; connect when secrets are given."""
-        await self.controller.disconnect_profile()
+    async def show_profile(self, profile: Profile | None) -> None:
+        """Put ``profile``'s capture on screen (None: the welcome page)."""
         self.profile = profile
-        assert profile.id is not None
-        subs = await self.worker.run(self.store.subscriptions, profile.id)
-        self.sidebar.set_channels([s.channel for s in subs])
-        prod = "  PRODUCTION" if profile.is_production else ""
-        kind = "read-only capture" if profile.read_only else profile.login_url
-        self.profile_label.setText(f"{profile.name} ({kind}){prod}")
-        self.profile_label.setStyleSheet(
-            "color: #9a6700; font-weight: bold" if profile.is_production else ""
-        )
-        self.setWindowTitle(f"sfmonitor — {profile.name}{prod}")
-        self.stack.setCurrentIndex(1)
+        if profile is None:
+            self.sidebar.set_channels([])
+            self.status.show_profile("No profile", "", False)
+            self.stack.setCurrentWidget(self.welcome)
+        else:
+            assert profile.id is not None
+            subs = await self.worker.run(self.store.subscriptions, profile.id)
+            self.sidebar.set_channels([s.channel for s in subs])
+            self.status.show_profile(profile.name, where_of(profile), profile.is_production)
+            self.stack.setCurrentIndex(1)
+            self.settings.setValue("last_profile", profile.name)
+        self.status.forget_totals()
+        self.status.clear_channel_problems(set())
+        self._show_title()
+        self._show_state()
         self.apply_filter()
-        self.settings.setValue("last_profile", profile.name)
-        if secrets is not None and not profile.read_only:
-            await self.controller.connect_profile(profile, secrets)
-        await self.refresh_profiles_menu()
-        self._update_actions()
+
+    def _show_title(self) -> None:
+        profile = self.profile
+        title = "sfmonitor" if profile is None else f"sfmonitor — {profile.name}"
+        if profile is not None and profile.is_production:
+            title += " [PRODUCTION]"
+        self.setWindowTitle(title)
 
     async def disconnect_profile(self) -> None:
         await self.controller.disconnect_profile()
         self.sidebar.set_all_status("offline")
-        self._update_actions()
+        self.update_actions()
 
-    async def start_demo(self) -> None:
-        """The built-in emulator with demo traffic, and the Demo profile connected to it."""
-        from sfmonitor.demo import start_demo
-
-        if self.demo is None:
-            self.demo = await start_demo(self.store)
-        demo = self.demo
-        await self.open_profile(demo.profile, demo.secrets)
-
-    # --- channels ------------------------------------------------------------------------
-
-    async def add_channel(self) -> None:
-        if self.profile is None or self.profile.read_only:
-            QMessageBox.information(self, "Add a channel", "Open or create a profile first.")
-            return
-        dialog = ChannelDialog(self)
-        if not await self._exec(dialog):
-            return
-        channel, policy = dialog.value()
-        self.sidebar.add_channel(channel)
-        await self.controller.add_channel(channel, policy)
-
-    async def remove_channel(self, channel: str) -> None:
-        box = QMessageBox(self)
-        box.setWindowTitle("Remove channel")
-        box.setText(f"Stop capturing {channel}?")
-        box.setInformativeText("Its captured events are kept unless you delete them too.")
-        keep = box.addButton("Remove, keep events", QMessageBox.ButtonRole.AcceptRole)
-        drop = box.addButton("Remove and delete events", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(keep)
-        await self._exec(box)
-        if box.clickedButton() not in (keep, drop):
-            return
-        await self.controller.remove_channel(channel, delete_events=box.clickedButton() is drop)
-        self.sidebar.set_channels([c for c in self.sidebar.channels() if c != channel])
-        self.model.refresh()
-
-    async def replay(self, channels: list[str]) -> None:
-        if not channels or self.profile is None:
-            return
-        if not self.controller.connected:
-            QMessageBox.information(self, "Replay", "Connect first.")
-            return
-        if self.profile.is_production:
-            answer = QMessageBox.question(
-                self,
-                "Replay in a production org?",
-                f"Replaying {len(channels)} channel(s) re-delivers every retained event; "
-                "they count against the org's daily event delivery allocation. Replay?",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        try:
-            await self.controller.replay_last_24h(channels)
-        except StreamingError as exc:
-            self._server_error(str(exc))
+    async def reconnect_now(self) -> None:
+        if self.controller.profile is not None and self.controller.profile == self.profile:
+            await self.controller.reconnect_now()
+        elif self.profile is not None:
+            await self.profiles.open_saved(self.profile)
 
     # --- table, filter, detail -----------------------------------------------------------
 
@@ -441,50 +325,19 @@ class MainWindow(QMainWindow):
         self.detail.show_event("Select an event to see it whole", None)
         self.model.set_query(self.current_query())
 
-    def _selection_changed(self, selected: QItemSelection, _old: QItemSelection) -> None:
+    def _selection_changed(self, _new: QItemSelection, _old: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
         row = self.model.row_at(rows[-1].row())
         if row is not None:
-            self.spawn(self._show_detail(row.id))
+            self.tasks.spawn(self._show_detail(row.id))
 
     async def _show_detail(self, event_id: int) -> None:
         row = await self.worker.run(self.store.event, event_id)
         if row is not None:
             title = f"{row.channel} · replay id {row.replay_id} · {row.change}"
             self.detail.show_event(title, row.raw)
-
-    def _pause_toggled(self, paused: bool) -> None:
-        self.pause_action.setText("Resume view" if paused else "Pause view")
-        self.pause_action.setIcon(icon("resume" if paused else "pause"))
-        if not paused:
-            self.follow = True
-            self._follow_newest()
-
-    def _scrolled(self, value: int) -> None:
-        bar = self.table.verticalScrollBar()
-        if not self.pause_action.isChecked():
-            self.follow = value >= bar.maximum() - 2
-        if self.follow and not self.pause_action.isChecked():
-            self._clear_badge()
-
-    def _rows_appended(self, added: int) -> None:
-        if self.follow and not self.pause_action.isChecked():
-            self.table.scrollToBottom()
-        else:
-            self.unseen += added
-            self.badge.setText(f"{self.unseen:,} new — show")
-            self.badge.show()
-
-    def _follow_newest(self) -> None:
-        if self.follow and not self.pause_action.isChecked():
-            self.table.scrollToBottom()
-            self._clear_badge()
-
-    def _clear_badge(self) -> None:
-        self.unseen = 0
-        self.badge.hide()
 
     # --- export / import -----------------------------------------------------------------
 
@@ -493,88 +346,84 @@ class MainWindow(QMainWindow):
             return None
         selected = [self.model.row_at(i.row()) for i in self.table.selectionModel().selectedRows()]
         ids = tuple(r.id for r in selected if r is not None)
-        scope = scope or choose_scope(self, bool(ids))
+        scopes = list(SCOPES if ids else SCOPES[:2])
+        scope = scope or await self.dialogs.choose("Export", "Which events?", scopes)
         if scope is None:
+            return None
+        target = target or await ask_export_target(self.dialogs)
+        if target is None:
             return None
         query = self.current_query()
         if scope == SCOPES[1]:
             query = EventQuery(query.profile_id)
         elif scope == SCOPES[2]:
             query = EventQuery(query.profile_id, ids=ids)
-        count = await run_export(self, self.store, self.worker, query, target)
+        count = await run_export(self, self.dialogs, self.store, self.worker, query, target)
         if count is not None:
-            self.statusBar().showMessage(f"Exported {count:,} events", 10000)
+            self.status.show_activity(f"Exported {count:,} events to {target}")
         return count
 
     async def import_capture(self, source: Path | None = None) -> Profile | None:
-        profile = await run_import(self, self.store, self.worker, source)
+        profile = await run_import(self.dialogs, self.store, self.worker, source)
         if profile is not None:
-            await self.open_profile(profile, None)
+            await self.profiles.open_profile(profile, None)
         return profile
 
     # --- status --------------------------------------------------------------------------
 
-    def _connection_changed(self, state: str, text: str) -> None:
-        self.state_label.setText(text)
-        if state == "live":
-            self.error_label.setText("")
+    def _show_state(self) -> None:
+        """The connection's state; while another profile is on screen, whose it is."""
+        c = self.controller
+        state, text, retry_in = c.state.value, c.state_text, c.retry_in
+        if c.profile is not None and not c.capturing(self.profile) and c.connected:
+            text = f"{c.profile.name}: {text}"
+        elif not c.capturing(self.profile):
+            state, text, retry_in = "stopped", "Not connected", 0.0
+        self.status.show_state(state, text, retry_in)
         if state in ("stopped", "failed"):
             self.sidebar.set_all_status("offline")
-        self._update_actions()
+        self.update_actions()
 
-    def _server_error(self, text: str) -> None:
-        shown = text if len(text) <= 160 else text[:159] + "…"
-        self.error_label.setText(shown)
-        self.error_label.setToolTip(text)
+    def _events_stored(self, count: int) -> None:
+        self.model.new_rows_stored()
+        if self.controller.capturing(self.profile):
+            self.status.add_captured(count)
+
+    def _channel_changed(self, channel: str, status: str, error: str) -> None:
+        if self.controller.capturing(self.profile):
+            self.sidebar.set_status(channel, status, error)
 
     def _tick(self) -> None:
-        self.rate_label.setText(f"{self.controller.rate:,.1f} events/s")
-        self._ticks += 1
-        if (
-            self.profile is not None
-            and self.profile.id is not None
-            and not self._counting
-            and self._ticks % 2 == 0
-        ):
+        self.status.show_rate(self.controller.rate)
+        if self.profile is not None and self.profile.id is not None and not self._counting:
             self._counting = True
-            self.spawn(self._refresh_counts(self.profile.id))
+            self.tasks.spawn(self._refresh_counts(self.profile.id))
 
     async def _refresh_counts(self, profile_id: int) -> None:
-        """Per-channel counts (a scan of an index: every 2 s, never two at once)."""
+        """Per-channel counts (a scan of an index: every second, never two at once)."""
         try:
             counts = await self.worker.run(self.store.channel_counts, profile_id)
         finally:
             self._counting = False
+        if self.profile is None or self.profile.id != profile_id:
+            return  # another profile meanwhile
         self.sidebar.set_counts(counts)
-        total = sum(v for k, v in counts.items())
-        self.total_label.setText(f"{self.model.rowCount():,} shown · {total:,} captured")
+        self.status.show_totals(captured=sum(counts.values()))
 
-    def _update_actions(self) -> None:
-        connected = self.controller.connected
-        writable = self.profile is not None and not self.profile.read_only
-        self.disconnect_action.setEnabled(connected)
+    def update_actions(self) -> None:
+        c = self.controller
+        profile = self.profile
+        writable = profile is not None and not profile.read_only
+        editable = writable and profile is not None and profile.environment != Environment.DEMO
+        shown_connected = c.connected and c.capturing(profile)
+        self.connect_action.setEnabled(not (writable and shown_connected))
+        self.disconnect_action.setEnabled(c.connected)
         self.add_channel_action.setEnabled(writable)
-        self.replay_action.setEnabled(connected)
-        self.export_action.setEnabled(self.profile is not None)
-
-    # --- modal dialogs without blocking the loop -----------------------------------------
-
-    async def _exec(self, dialog: Any) -> bool:
-        """Show a dialog modally and await its answer (the event loop keeps running)."""
-        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-
-        def finished(code: int) -> None:
-            if not done.done():
-                done.set_result(code)
-
-        dialog.finished.connect(finished)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.open()
-        self.open_dialog = dialog
-        try:
-            return bool(await done)
-        finally:
-            self.open_dialog = None
+        self.replay_action.setEnabled(writable and c.live and c.capturing(profile))
+        self.export_action.setEnabled(profile is not None)
+        self.edit_profile_action.setEnabled(editable)
+        self.duplicate_profile_action.setEnabled(editable)
+        self.delete_profile_action.setEnabled(profile is not None)
 
     # --- closing -------------------------------------------------------------------------
 
@@ -585,7 +434,7 @@ class MainWindow(QMainWindow):
         event.ignore()
         if not self._closing:
             self._closing = True
-            self.spawn(self.shutdown())
+            self.tasks.spawn(self.shutdown())
 
     def _restore_layout(self) -> None:
         s = self.settings
@@ -608,13 +457,31 @@ class MainWindow(QMainWindow):
         s.sync()
 
     async def shutdown(self) -> None:
-        """Disconnect (writing everything received), stop the demo, then close."""
+        """Close open dialogs, disconnect (writing everything received), stop the demo,
+        then close. Bounded: a stuck step cannot keep the process alive."""
         self.timer.stop()
         self.save_layout()
-        await self.controller.disconnect_profile()
-        if self.demo is not None:
-            await self.demo.emulator.stop()
-            self.demo = None
-        await self.model.settle()
+        await self.tasks.cancel_all()
+        try:
+            await asyncio.wait_for(self._stop_everything(), SHUTDOWN_TIMEOUT)
+        except TimeoutError:
+            log.error("shutdown took over %.0f s; closing anyway", SHUTDOWN_TIMEOUT)
         self._closed = True
         self.close()
+
+    async def _stop_everything(self) -> None:
+        await self.controller.disconnect_profile()
+        if self.demo is not None:
+            with contextlib.suppress(Exception):
+                await self.demo.emulator.stop()
+            self.demo = None
+        await self.model.settle()
+
+
+def where_of(profile: Profile) -> str:
+    """A short line for the status bar: what the profile captures from."""
+    if profile.read_only:
+        return f"opened export {Path(profile.source).name}" if profile.source else "opened export"
+    if profile.environment is Environment.DEMO:
+        return "demo (built-in emulator)"
+    return profile.login_url.removeprefix("https://")

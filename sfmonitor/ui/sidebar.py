@@ -6,13 +6,15 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QMenu, QVBoxLayout, QWidget
 
+from .palette import ERROR, LIVE, MUTED, PENDING
+
 STATUS_COLORS = {
-    "subscribing": "#b07d00",
-    "live": "#1a7f37",
-    "error": "#cf222e",
-    "unsubscribed": "#6e7781",
-    "paused": "#6e7781",
-    "offline": "#6e7781",
+    "subscribing": PENDING,
+    "live": LIVE,
+    "error": ERROR,
+    "unsubscribed": MUTED,
+    "paused": MUTED,
+    "offline": MUTED,
 }
 CHANNEL_ROLE = Qt.ItemDataRole.UserRole
 
@@ -100,7 +102,8 @@ class ChannelSidebar(QWidget):
         if not channels:
             return
         menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.addAction("Replay last 24 hours", lambda: self.replay_requested.emit(channels))
         menu.addSeparator()
         menu.addAction("Remove channel", self._remove_selected)
-        menu.exec(self.list.viewport().mapToGlobal(position))
+        menu.popup(self.list.viewport().mapToGlobal(position))  # no nested event loop

@@ -52,7 +52,7 @@ async def window(store: CaptureStore, tmp_path: Path, qtbot: Any) -> AsyncIterat
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win = MainWindow(store, CredentialVault(), settings)
     win.show()
-    await win.refresh_profiles_menu()
+    await win.profiles.refresh_menu()
     yield win
     await win.shutdown()  # disconnects, stops the demo emulator, closes the window
     assert not win.isVisible()

@@ -31,8 +31,8 @@ async def test_create_a_profile_connect_and_add_a_channel(
 ) -> None:
     async with Emulator(EmulatorConfig(connect_timeout=2.0)) as emulator:
         window.welcome.connect_button.click()
-        await wait_until(lambda: isinstance(window.open_dialog, ProfileDialog))
-        dialog = window.open_dialog
+        await wait_until(lambda: isinstance(window.dialogs.current, ProfileDialog))
+        dialog = window.dialogs.current
         dialog.name.setText("Emulated org")
         dialog.environment.setCurrentIndex(2)
         dialog.login_url.setText(emulator.url)
@@ -41,13 +41,13 @@ async def test_create_a_profile_connect_and_add_a_channel(
         dialog.client_id.setText(DEFAULT_CLIENT_ID)
         dialog.client_secret.setText(DEFAULT_CLIENT_SECRET)
         dialog._accept()
-        await wait_until(lambda: window.state_label.text() == "Live")
+        await wait_until(lambda: window.status.state_label.text() == "Live")
         assert ("sfmonitor", "profile:Emulated org") in mem_keyring.entries
 
         window.add_channel_action.trigger()
-        await wait_until(lambda: isinstance(window.open_dialog, ChannelDialog))
-        window.open_dialog.channel.setText("/u/news")
-        window.open_dialog._accept()
+        await wait_until(lambda: isinstance(window.dialogs.current, ChannelDialog))
+        window.dialogs.current.channel.setText("/u/news")
+        window.dialogs.current._accept()
         await wait_until(
             lambda: (
                 window.sidebar.list.count() == 1 and "live" in window.sidebar.list.item(0).text()

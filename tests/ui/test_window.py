@@ -29,7 +29,7 @@ async def test_first_run_offers_connect_and_demo(window: MainWindow) -> None:
 
 
 async def test_auto_connect_is_a_toggle_in_the_profiles_menu(window: MainWindow) -> None:
-    await window.refresh_profiles_menu()
+    await window.profiles.refresh_menu()
     assert window.auto_connect_action in window.profiles_menu.actions()
     assert not window.auto_connect_action.isChecked()
     window.auto_connect_action.trigger()
@@ -44,7 +44,7 @@ async def test_demo_shows_live_events_and_channel_status(
     window.welcome.demo_button.click()
     await wait_until(lambda: window.model.rowCount() >= 5, timeout=20)
     assert window.stack.currentIndex() == 1
-    assert window.state_label.text() == "Live"
+    assert window.status.state_label.text() == "Live"
     assert len(window.sidebar.channels()) == 6
     assert "live" in window.sidebar.list.item(0).text()
     await window.model.settle()
@@ -56,7 +56,7 @@ async def test_demo_shows_live_events_and_channel_status(
 
 
 async def test_filter_kind_channels_and_inline_errors(window: MainWindow) -> None:
-    await window.start_demo()
+    await window.profiles.start_demo()
     await wait_until(lambda: window.model.rowCount() >= 12, timeout=30)
     window.sidebar.list.setCurrentRow(2)  # /data/ChangeEvents
     await wait_until(
@@ -81,7 +81,7 @@ async def test_filter_kind_channels_and_inline_errors(window: MainWindow) -> Non
 
 
 async def test_pause_view_counts_new_rows_and_resumes(window: MainWindow) -> None:
-    await window.start_demo()
+    await window.profiles.start_demo()
     await wait_until(lambda: window.model.rowCount() >= 3, timeout=20)
     window.pause_action.setChecked(True)
     shown = window.model.rowCount()
@@ -96,7 +96,7 @@ async def test_pause_view_counts_new_rows_and_resumes(window: MainWindow) -> Non
 async def test_detail_pane_shows_the_event_as_plain_json(
     window: MainWindow, store: CaptureStore
 ) -> None:
-    await window.start_demo()
+    await window.profiles.start_demo()
     await wait_until(lambda: "live" in window.sidebar.list.item(4).text(), timeout=20)
     emulator = window.demo.emulator
     payload = "<img src=x onerror=alert(1)> <b>bold</b>"
@@ -114,10 +114,10 @@ async def test_detail_pane_shows_the_event_as_plain_json(
 async def test_replay_last_24_hours_adds_no_duplicates(
     window: MainWindow, store: CaptureStore
 ) -> None:
-    await window.start_demo()
+    await window.profiles.start_demo()
     await wait_until(lambda: window.model.rowCount() >= 10, timeout=30)
     pid = window.profile.id  # type: ignore[union-attr]
-    await window.replay(window.sidebar.channels())
+    await window.channels.replay(window.sidebar.channels())
     await asyncio.sleep(1.0)
     rows = store.fetch(EventQuery(pid), limit=100_000)
     keys = [(r.channel, r.replay_id) for r in rows]
@@ -126,7 +126,7 @@ async def test_replay_last_24_hours_adds_no_duplicates(
 
 
 async def test_export_and_import_from_the_window(window: MainWindow, tmp_path: Path) -> None:
-    await window.start_demo()
+    await window.profiles.start_demo()
     await wait_until(lambda: window.model.rowCount() >= 5, timeout=20)
     target = tmp_path / "all.ndjson"
     count = await window.export(SCOPES[1], target)
@@ -135,21 +135,32 @@ async def test_export_and_import_from_the_window(window: MainWindow, tmp_path: P
     assert len(records) == count
     profile = await window.import_capture(target)
     assert profile is not None and profile.read_only
-    assert window.profile == profile and not window.controller.connected
+    assert window.profile == profile
     await wait_until(lambda: window.model.rowCount() == count)
     assert not window.add_channel_action.isEnabled()
+    assert not window.replay_action.isEnabled()  # nothing to replay in an export
+    # looking at an export does not stop the demo's capture
+    assert window.controller.connected and window.controller.profile != profile
+    assert window.status.state_label.text().startswith("Demo: ")
 
 
 async def test_a_refused_login_is_shown_verbatim(window: MainWindow) -> None:
-    await window.start_demo()
+    await window.profiles.start_demo()
     await window.controller.disconnect_profile()
     assert window.demo is not None
-    await window.open_profile(window.demo.profile, Secrets(password="wrong", client_secret="x"))
-    await wait_until(lambda: "Failed" in window.state_label.text(), timeout=20)
-    assert "invalid_client" in window.error_label.toolTip() or "invalid_grant" in (
-        window.error_label.toolTip()
+    await window.profiles.open_profile(
+        window.demo.profile, Secrets(password="wrong", client_secret="x")
     )
-    assert "wrong" not in window.error_label.toolTip()
+    await wait_until(lambda: window.status.state() == "failed", timeout=20)
+    assert window.status.state_label.text() == "Login failed"
+    problem = window.status.problem()
+    assert "invalid_client" in problem or "invalid_grant" in problem
+    assert "Login failed" not in problem  # the state and the reason are not said twice
+    assert "wrong" not in window.status.error_label.toolTip()
+    # a failed login leaves nothing to replay, and Connect tries the same profile again
+    assert not window.replay_action.isEnabled()
+    assert window.connect_action.isEnabled()
+    assert window.status.reconnect_button.isVisibleTo(window.status)
 
 
 @pytest_asyncio.fixture
@@ -163,7 +174,7 @@ async def emulated(window: MainWindow, store: CaptureStore) -> AsyncIterator[Emu
         for i in range(5):  # not wanted until a replay
             emulator.org.publish_any("/u/news", f"old {i}")
         emulator.org.clock.offset = 0.0
-        await window.open_profile(profile, DEMO_SECRETS)
+        await window.profiles.open_profile(profile, DEMO_SECRETS)
         await wait_until(
             lambda: all("live" in window.sidebar.list.item(i).text() for i in range(2))
         )
@@ -189,19 +200,20 @@ async def test_replay_brings_events_from_before_the_start_once(
 
 async def test_status_on_restart_and_revocation(window: MainWindow, emulated: Emulator) -> None:
     seen: list[str] = []
-    window.controller.connection_changed.connect(lambda _s, text: seen.append(text))
+    window.controller.state_changed.connect(lambda _s, text, _in: seen.append(text))
+    window.controller.problem.connect(lambda _source, text: seen.append(text))
     emulated.restart()
     emulated.org.publish_any("/u/news", "after restart")
     await wait_until(lambda: window.model.rowCount() == 1)
-    assert any(t.startswith("Reconnecting") for t in seen)
-    await wait_until(lambda: window.state_label.text() == "Live")
+    assert "Reconnecting" in seen
+    await wait_until(lambda: window.status.state_label.text() == "Live")
     seen.clear()
     emulated.revoke_tokens()
     emulated.expire_sessions()
     emulated.org.publish_any("/u/news", "after revocation")
     await wait_until(lambda: window.model.rowCount() == 2, timeout=20)
     assert any("401" in t or "Unknown client" in t for t in seen), seen
-    await wait_until(lambda: window.state_label.text() == "Live")
+    await wait_until(lambda: window.status.state_label.text() == "Live")
 
 
 async def test_remove_a_channel_from_the_sidebar(
@@ -211,8 +223,8 @@ async def test_remove_a_channel_from_the_sidebar(
     await wait_until(lambda: window.model.rowCount() == 1)
     window.sidebar.list.setCurrentRow(1)
     window.sidebar.remove_requested.emit("/u/other")
-    await wait_until(lambda: isinstance(window.open_dialog, QMessageBox))
-    box = window.open_dialog
+    await wait_until(lambda: isinstance(window.dialogs.current, QMessageBox))
+    box = window.dialogs.current
     keep = next(b for b in box.buttons() if b.text() == "Remove, keep events")
     keep.click()
     await wait_until(lambda: window.sidebar.channels() == ["/u/news"])
