@@ -1,44 +1,43 @@
-"""Headless commands: ``sfmonitor profiles ...`` and ``sfmonitor capture ...``. No Qt.
+"""Headless commands: ``sfmonitor profiles ...``, ``capture ...`` (in ``cli_capture``) and
+``doctor``. No Qt.
 
 Exit codes a script can rely on:
-  0 stopped normally (Ctrl-C / SIGTERM), 1 the capture failed while running (store error),
-  2 bad usage (unknown profile, no channels, bad option), 3 credentials refused,
-  4 no usable keyring, 5 the data folder is in use by another sfmonitor.
+  0 stopped normally (Ctrl-C / SIGTERM), 1 the capture failed while running (a store error,
+  no channel accepted, an incomplete --ndjson copy), 2 bad usage (unknown profile, no
+  channels, bad option), 3 credentials refused, 4 no usable keyring, 5 the data folder is
+  in use by another sfmonitor, 6 the data folder cannot be used (a file, a parent that is
+  a file, not writable for a command that writes), 7 capture.db is damaged (see
+  ``sfmonitor doctor``) or was written by a newer sfmonitor.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import getpass
-import os
 import re
-import signal
-import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import Any
 
 from sfmonitor.store import (
     AuthKind,
-    Capture,
     CaptureStore,
     CredentialVault,
     Environment,
     KeyringUnavailableError,
     Profile,
+    SchemaTooNewError,
     Secrets,
     StoreLockedError,
-    StoreWriteError,
     Subscription,
     data_dir,
+    doctor,
 )
-from sfmonitor.store.export import event_record_bytes
-from sfmonitor.store.ingest import IngestResult
+from sfmonitor.store.health import StoreDamagedError
 from sfmonitor.store.models import PRODUCTION_URL, SANDBOX_URL
-from sfmonitor.store.pipeline import CaptureError
+from sfmonitor.store.paths import DataDirError, DataDirReadOnlyError
 from sfmonitor.store.validation import (
     channel_name_problem,
     keep_days_problem,
@@ -46,23 +45,11 @@ from sfmonitor.store.validation import (
     profile_name_problem,
     replay_policy_problem,
 )
-from sfmonitor.streaming import (
-    AuthenticationError,
-    ChannelStatus,
-    ConnectionState,
-    GapNotice,
-    Notice,
-    StateChange,
-    StreamEvent,
-    StreamingError,
-)
 from sfmonitor.streaming.events import CHANNEL_EXAMPLES
-from sfmonitor.streaming.state import Backoff
-
-if TYPE_CHECKING:
-    from sfmonitor.demo import Demo
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_KEYRING, EXIT_LOCKED = range(6)
+EXIT_DATA_DIR = 6  # the data folder cannot be used (a file, not writable, ...)
+EXIT_DAMAGED = 7  # capture.db is damaged or from a newer sfmonitor
 
 
 class UsageError(Exception):
@@ -169,6 +156,13 @@ def add_parsers(sub: Any) -> None:
     psub.add_parser("list", help="list profiles")
     remove = psub.add_parser("remove", help="remove a profile, its secrets and its captures")
     remove.add_argument("name")
+
+    doc = sub.add_parser("doctor", help="check the capture file for damage (exit 7 if damaged)")
+    doc.add_argument(
+        "--recover",
+        action="store_true",
+        help="save what is readable into a new capture file; the damaged one is kept",
+    )
 
     cap = sub.add_parser("capture", help="capture events into the store until stopped")
     cap.add_argument("--profile", help="profile name (not needed with --demo)")
@@ -289,236 +283,89 @@ def add_profile(args: argparse.Namespace, store: CaptureStore, vault: Credential
     return EXIT_OK
 
 
-def _notice_printer() -> Callable[[Notice], None]:
-    def show(notice: Notice) -> None:
-        if isinstance(notice, StateChange):
-            if notice.state is ConnectionState.RECONNECTING:
-                delay = f" in {notice.delay:.1f} s" if notice.delay else ""
-                say(f"reconnecting{delay}: {notice.reason}")
-            elif notice.state is ConnectionState.CONNECTED:
-                say("connected")
-            elif notice.state is ConnectionState.FAILED:
-                say(f"connection failed: {notice.reason}")
-        elif isinstance(notice, GapNotice):
-            say(
-                f"gap on {notice.channel}: replay id {notice.stored_replay_id} could not be "
-                f"served ({notice.server_text}); action: {notice.action}"
-            )
-        elif notice.error:
-            say(f"{notice.channel}: {notice.error}")
-        elif notice.status is ChannelStatus.LIVE:
-            say(f"subscribed to {notice.channel}")
-
-    return show
+READ_ONLY_COMMANDS = ("list",)  # work on a folder in use or on a read-only file system
+CHECK_WAIT = 10.0  # seconds a command waits for the damage check begun at open
 
 
-class NdjsonEcho:
-    """``--ndjson``: every event also written as one export record per line.
-
-    The store is the record; this is a copy. Writing it never stops the capture: a
-    reader that leaves a pipe (``| head``) stops the capture quietly, as before; a file
-    that cannot be written (a full disk) is reported once, the echo stops, events keep
-    being stored, and the command exits 1 in the end so that a script knows the file is
-    short. A new file is readable by its owner only (it holds event data)."""
-
-    def __init__(self, target: str, on_closed: Callable[[], None]) -> None:
-        self.target = target
-        self.on_closed = on_closed
-        self.failed: str | None = None
-        self.written = 0
-        self._stopped = False
-        if target == "-":
-            self.out: IO[bytes] = sys.stdout.buffer
-        else:
-            fd = os.open(Path(target), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with contextlib.suppress(OSError):
-                mode = os.fstat(fd)
-                if stat.S_ISREG(mode.st_mode) and mode.st_uid == os.geteuid():
-                    os.fchmod(fd, 0o600)  # an older file of ours: event data too
-            self.out = os.fdopen(fd, "ab")
-
-    def write(self, event: StreamEvent) -> None:
-        if self._stopped:
-            return
-        try:
-            self.out.write(event_record_bytes(event) + b"\n")
-            self.written += 1
-        except OSError as exc:
-            self._failed(exc)
-
-    def flush(self) -> None:
-        if self._stopped:
-            return
-        try:
-            self.out.flush()
-        except OSError as exc:
-            self._failed(exc)
-
-    def _failed(self, exc: OSError) -> None:
-        self._stopped = True
-        if isinstance(exc, BrokenPipeError) and self.out is sys.stdout.buffer:
-            # the reader left: send the rest nowhere, quietly, and stop
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            self.on_closed()
-            return
-        where = "standard output" if self.out is sys.stdout.buffer else self.target
-        self.failed = f"cannot write to {where} ({exc.strerror or exc})"
-        say(
-            f"{self.failed}: the NDJSON copy stops here (about {self.written} events "
-            "written); capturing goes on and every event is still stored"
-        )
-
-    def close(self) -> None:
-        self.flush()
-        if self.out is not sys.stdout.buffer:
-            with contextlib.suppress(OSError):
-                self.out.close()
-
-
-async def _what_to_capture(
-    args: argparse.Namespace, store: CaptureStore
-) -> tuple[Profile, Secrets, list[Subscription], Demo | None]:
-    """The profile, its secrets and channels of ``capture`` (the demo's with --demo)."""
-    demo = None
-    if args.demo:
-        from sfmonitor.demo import start_demo
-
-        demo = await start_demo(store)
-        profile, secrets = demo.profile, demo.secrets
-    else:
-        if not args.profile:
-            raise UsageError("--profile NAME is needed (or --demo)")
-        found = store.profile(args.profile)
-        if found is None:
-            raise UsageError(f"no profile named {args.profile!r} (see: sfmonitor profiles list)")
-        profile = found
-        if profile.read_only:
-            raise UsageError(f"{profile.name!r} is an imported capture; it cannot connect")
-        if args.secrets_stdin:
-            secrets = read_secrets(profile.auth_kind, True)
-        else:
-            loaded = CredentialVault(scope=store.vault_scope).load(profile.name)
-            if loaded is None:
-                raise UsageError(f"no secrets for {profile.name!r} in the keyring; add it again")
-            secrets = loaded
-    assert profile.id is not None
-    for channel in args.channel:
-        check_channel(channel)
-        if channel not in {s.channel for s in store.subscriptions(profile.id)}:
-            store.set_subscription(profile.id, Subscription(channel))
-    subs = store.subscriptions(profile.id)
-    if args.channel:
-        subs = [s for s in subs if s.channel in args.channel]
-    if not any(s.enabled for s in subs):
-        if demo is not None:
-            await demo.emulator.stop()
-        raise UsageError(f"no channels to capture for {profile.name!r}: pass --channel")
-    return profile, secrets, subs, demo
-
-
-def _on_written(echo: NdjsonEcho | None) -> Callable[[IngestResult], None]:
-    def written(result: IngestResult) -> None:
-        for notice in result.notices:
-            say(notice.server_text)
-        if echo is not None:
-            echo.flush()
-
-    return written
-
-
-async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
-    profile, secrets, subs, demo = await _what_to_capture(args, store)
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    capture: Capture | None = None
-    stop_tasks: set[asyncio.Task[None]] = set()
-
-    def request_stop() -> None:
-        stopping.set()
-        if capture is not None:
-            task = loop.create_task(capture.stop())
-            stop_tasks.add(task)
-            task.add_done_callback(stop_tasks.discard)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # Windows: KeyboardInterrupt instead
-            loop.add_signal_handler(sig, request_stop)
-    backoff = Backoff(base=1.0, cap=60.0)
-    total_stored = 0
-    echo = None
+def open_store(args: argparse.Namespace, folder: Path) -> CaptureStore:
+    """The folder's store; read-only for a command that only reads when the folder is in
+    use or cannot be written."""
+    read_only_ok = getattr(args, "profiles_command", None) in READ_ONLY_COMMANDS
     try:
-        echo = NdjsonEcho(args.ndjson, request_stop) if args.ndjson else None
-        while not stopping.is_set():
-            capture = Capture(
-                store,
-                profile,
-                secrets,
-                subs,
-                replay=args.replay,
-                on_event=echo.write if echo is not None else None,
-                on_notice=_notice_printer(),
-                on_written=_on_written(echo),
-                on_warning=say,
-                require_channel=True,
-            )
-            say(
-                f"capturing {len(subs)} channel(s) of {profile.name!r} into {store.path} "
-                "(Ctrl-C to stop)"
-            )
-            try:
-                await capture.run()
-                break
-            except AuthenticationError as exc:
-                say(f"login refused: {exc}")
-                return EXIT_AUTH
-            except StreamingError as exc:
-                if stopping.is_set():
-                    break
-                delay = backoff.next()
-                say(f"cannot connect ({exc}); retrying in {delay:.1f} s")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), delay)
-            finally:
-                total_stored += capture.stats.stored
-            args.replay = "stored"  # an explicit replay applies to the first connection only
-    except (StoreWriteError, CaptureError) as exc:
-        say(str(exc))
-        return EXIT_FAILED
-    finally:
-        if echo is not None:
-            echo.close()
-        if demo is not None:
-            await demo.emulator.stop()
-    say(f"stopped: {total_stored} new event(s) stored in {store.path}")
-    if echo is not None and echo.failed:
-        say(f"the NDJSON copy is incomplete: {echo.failed}")
-        return EXIT_FAILED
-    return EXIT_OK
+        store = CaptureStore.open(folder)
+    except StoreLockedError as exc:
+        if not read_only_ok:
+            raise
+        say(f"{exc.folder} is in use by another sfmonitor ({exc.holder}); reading it read-only")
+        store = CaptureStore.open(folder, read_only=True)
+    except DataDirReadOnlyError as exc:
+        if not read_only_ok:
+            raise DataDirError(f"{exc}; only 'profiles list' works there") from None
+        store = CaptureStore.open(folder, read_only=True)
+    damage = store.wait_checked(CHECK_WAIT)
+    if damage is not None:
+        store.close()
+        raise StoreDamagedError(store.path, damage)
+    return store
 
 
 def run(args: argparse.Namespace) -> int:
     """Run a headless subcommand; returns the exit code."""
     folder = data_dir(args.data_dir)
     try:
-        store = CaptureStore.open(folder)
-    except StoreLockedError as exc:
-        if getattr(args, "profiles_command", None) != "list":
-            say(str(exc))
-            return EXIT_LOCKED
-        say(f"{exc.folder} is in use by another sfmonitor ({exc.holder}); reading it read-only")
-        store = CaptureStore.open(folder, read_only=True)
-    try:
-        if args.command == "profiles":
-            return profiles_command(args, store)
-        return asyncio.run(capture_command(args, store))
+        if args.command == "doctor":
+            return doctor_command(args, folder)
+        try:
+            store = open_store(args, folder)
+        except FileNotFoundError:  # read-only, and nothing captured there yet
+            return EXIT_OK
+        try:
+            if args.command == "profiles":
+                return profiles_command(args, store)
+            from sfmonitor.cli_capture import capture_command
+
+            return asyncio.run(capture_command(args, store))
+        finally:
+            store.close()
     except UsageError as exc:
         say(str(exc))
         return EXIT_USAGE
     except KeyringUnavailableError as exc:
         say(str(exc))
         return EXIT_KEYRING
+    except StoreLockedError as exc:
+        say(str(exc))
+        return EXIT_LOCKED
+    except DataDirError as exc:
+        say(str(exc))
+        return EXIT_DATA_DIR
+    except (StoreDamagedError, SchemaTooNewError) as exc:
+        say(str(exc))
+        return EXIT_DAMAGED
     except KeyboardInterrupt:
         return EXIT_OK
-    finally:
-        store.close()
+
+
+def doctor_command(args: argparse.Namespace, folder: Path) -> int:
+    """``sfmonitor doctor [--recover]``: check the capture file (exit 0 sound, 7 damaged);
+    with --recover, save what is readable into a new file (the damaged one is kept)."""
+    result = doctor.check(folder)
+    if result.ok and not args.recover:
+        say(f"{result.path}: no damage found ({result.events:,} events, schema v{result.schema})")
+        return EXIT_OK
+    if not args.recover:
+        for problem in result.problems[:10]:
+            say(f"{result.path}: {problem}")
+        say("damaged: 'sfmonitor doctor --recover' saves what is readable into a new file")
+        return EXIT_DAMAGED
+    recovery = doctor.recover(folder, progress=lambda text: say(f"recovering: {text}"))
+    events = recovery.rows.get("events", 0)
+    say(
+        f"recovered {events:,} events and {recovery.rows.get('profiles', 0)} profile(s) into "
+        f"{result.path}; the old file is kept as {recovery.kept_as}"
+    )
+    for table, after, upto in recovery.unreadable:
+        say(f"unreadable: {table} rows after id {after} (skipped up to {upto})")
+    if recovery.lost:
+        say("each channel resumes from before the first loss: what the server retains comes again")
+    return EXIT_OK

@@ -27,6 +27,7 @@ from . import search
 from .counts import CountCache, Counted, key_of
 from .credentials import clear_default_scope, set_default_scope
 from .filters import Compiled, compile_filter, icontains, parse
+from .health import BackgroundCheck, StoreDamagedError, is_damage, truncated
 from .ingest import Ingestor, IngestResult, insert_gap
 from .lock import FolderLock
 from .models import (
@@ -40,7 +41,13 @@ from .models import (
     Subscription,
     now_ms,
 )
-from .paths import DB_NAME, ensure_private_dir
+from .paths import (
+    DB_NAME,
+    DataDirReadOnlyError,
+    ensure_private_dir,
+    read_only_reason,
+    sqlite_uri,
+)
 from .records import INSERT
 from .records import event_record as event_record  # where benchmarks and tests look
 from .schema import migrate, write_transaction
@@ -95,8 +102,42 @@ class CaptureStore:
         self._anchors_deletions: int | None = None  # store_meta.deletions they are valid for
         self._counts = CountCache()
         self._ingestor = Ingestor()
+        self._damage: str | None = None
+        self._check: BackgroundCheck | None = None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._pool = ThreadPoolExecutor(3, thread_name_prefix="sfmonitor-query")
+        self._searchable = False
+        self._counting = False
+        # names this file's profiles in the keyring (None: an older file, read-only)
+        self.vault_scope: str | None = None
+        self._plan_lock = threading.Lock()
+        self._plans: dict[tuple[str, ...], str | None] = {}
+        self._sampled: tuple[int, list[str]] = (-1, [])  # size bucket, sample
+        self._indexer: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._new_rows = threading.Event()
+        self._last_ingest = 0.0
+        self._last_batch = 0
+        self._queries = 0  # count_and_fetch calls running: the indexer waits for them
+        self._queries_lock = threading.Lock()
+        problem = truncated(path)
+        if problem is not None:
+            raise StoreDamagedError(path, problem)
+        try:
+            self._setup(read_only, index_in_background)
+        except sqlite3.DatabaseError as exc:
+            self._close_connections()
+            if is_damage(exc):
+                raise StoreDamagedError(path, str(exc)) from None
+            raise
+        self._check = BackgroundCheck(path)
+
+    def _setup(self, read_only: bool, index_in_background: bool) -> None:
+        """Connect, migrate, and start the search indexer."""
+        path = self.path
         if not read_only:
-            self._writer = self._connect(f"file:{path}", uri=True)
+            self._writer = self._connect(sqlite_uri(path), uri=True)
             # A new file gets 16 KiB pages: a full scan (a text filter) runs ~30% faster
             # than with 4 KiB. An existing file keeps its page size (VACUUM would change it).
             self._writer.execute(f"PRAGMA page_size = {PAGE_SIZE}")
@@ -110,9 +151,6 @@ class CaptureStore:
                     os.chmod(f"{path}{suffix}", 0o600)
         # One read connection per thread: reads run in parallel (WAL) and never wait for a
         # write; ``count_and_fetch`` uses up to three at once.
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._pool = ThreadPoolExecutor(3, thread_name_prefix="sfmonitor-query")
         reader = self._reader_conn()
         self._searchable = search.exists(reader)  # also: fail now if unreadable
         # a read-only look at a file of an older schema has no deletion count: nothing is
@@ -122,21 +160,9 @@ class CaptureStore:
                 "SELECT count(*) FROM sqlite_schema WHERE name = 'store_meta'"
             ).fetchone()[0]
         )
-        # names this file's profiles in the keyring (None: an older file, read-only)
-        self.vault_scope: str | None = None
         if reader.execute("SELECT 1 FROM sqlite_schema WHERE name = 'store_identity'").fetchone():
             self.vault_scope = str(reader.execute("SELECT id FROM store_identity").fetchone()[0])
             set_default_scope(self.vault_scope)
-        self._plan_lock = threading.Lock()
-        self._plans: dict[tuple[str, ...], str | None] = {}
-        self._sampled: tuple[int, list[str]] = (-1, [])  # size bucket, sample
-        self._indexer: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._new_rows = threading.Event()
-        self._last_ingest = 0.0
-        self._last_batch = 0
-        self._queries = 0  # count_and_fetch calls running: the indexer waits for them
-        self._queries_lock = threading.Lock()
         if self._writer is not None and self._searchable and index_in_background:
             self._indexer = threading.Thread(
                 target=self._index_in_background, name="sfmonitor-search-index", daemon=True
@@ -159,7 +185,15 @@ class CaptureStore:
             return cls(path, True, None, False)
         ensure_private_dir(folder)
         lock = FolderLock(folder)
-        lock.acquire()
+        try:
+            lock.acquire()
+        except OSError as exc:
+            reason = read_only_reason(exc)
+            if reason is None:
+                raise
+            raise DataDirReadOnlyError(
+                f"the data folder {folder} cannot be written ({reason})"
+            ) from None
         try:
             path = folder / DB_NAME
             if not path.exists():
@@ -177,6 +211,15 @@ class CaptureStore:
         return conn
 
     def close(self) -> None:
+        if self._check is not None:
+            self._check.stop()
+        self._close_connections()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        clear_default_scope(self.vault_scope)
+
+    def _close_connections(self) -> None:
         self._stopping.set()
         self._new_rows.set()
         if self._indexer is not None:
@@ -188,13 +231,27 @@ class CaptureStore:
             self._readers.clear()
         with self._write_lock:
             if self._writer is not None:
-                self._writer.execute("PRAGMA optimize")
+                with contextlib.suppress(sqlite3.Error):  # a damaged file: close anyway
+                    self._writer.execute("PRAGMA optimize")
                 self._writer.close()
                 self._writer = None
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-        clear_default_scope(self.vault_scope)
+
+    @property
+    def damage(self) -> str | None:
+        """What is wrong with the file, once known (None: nothing found, or not yet)."""
+        if self._damage is None and self._check is not None and self._check.done.is_set():
+            self._damage = self._check.damage
+        return self._damage
+
+    def wait_checked(self, timeout: float | None = None) -> str | None:
+        """Wait for the check begun at open; what it found."""
+        if self._check is not None:
+            self._check.done.wait(timeout)
+        return self.damage
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> StoreDamagedError:
+        self._damage = self._damage or str(exc)
+        return exc if isinstance(exc, StoreDamagedError) else StoreDamagedError(self.path, str(exc))
 
     def __enter__(self) -> CaptureStore:
         return self
@@ -206,18 +263,32 @@ class CaptureStore:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; none once the file is known to be damaged."""
         if self._writer is None:
             raise ReadOnlyStoreError(f"{self.path} is open read-only")
-        with self._write_lock, write_transaction(self._writer) as conn:
-            yield conn
+        damage = self.damage
+        if damage is not None:
+            raise StoreDamagedError(self.path, damage)
+        try:
+            with self._write_lock, write_transaction(self._writer) as conn:
+                yield conn
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise self._damaged(exc) from exc
+            raise
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self._reader_conn().execute(sql, params).fetchall()
+        try:
+            return self._reader_conn().execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise self._damaged(exc) from exc
+            raise
 
     def _reader_conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect(f"file:{self.path}?mode=ro", uri=True)
+            conn = self._connect(sqlite_uri(self.path, read_only=True), uri=True)
             self._local.conn = conn
             with self._read_lock:
                 self._readers.append(conn)
@@ -696,7 +767,7 @@ class CaptureStore:
         this package (the export record), never text from a user.
         """
         clause, params = self._clause(self._where(query))
-        conn = self._connect(f"file:{self.path}?mode=ro", uri=True)
+        conn = self._connect(sqlite_uri(self.path, read_only=True), uri=True)
         try:
             cursor = conn.execute(
                 f"SELECT {expression} FROM events e{clause} ORDER BY e.id", params
@@ -704,6 +775,10 @@ class CaptureStore:
             while chunk := cursor.fetchmany(batch):
                 for (value,) in chunk:
                     yield value
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise self._damaged(exc) from exc
+            raise
         finally:
             conn.close()
 
