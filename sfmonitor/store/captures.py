@@ -9,15 +9,16 @@ reads through another, so a long query never waits for an ingest (WAL mode).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -79,6 +80,25 @@ INDEX_YIELD = 19.0  # during a flood, the indexer rests 19x as long as it worked
 FLOOD_BATCH = 2000  # an ingest of this many events at once means a flood
 ANCHOR_EVERY = 2048
 MAX_ANCHORED_QUERIES = 16
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _damage_told(method: F) -> F:
+    """A query meeting a damaged page raises ``StoreDamagedError`` (what to do), not
+    SQLite's bare "database disk image is malformed"."""
+
+    @functools.wraps(method)
+    def wrapper(self: CaptureStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise self._damaged(exc) from exc
+            raise
+
+    return wrapper  # type: ignore[return-value]
 
 
 class ReadOnlyStoreError(RuntimeError):
@@ -594,6 +614,7 @@ class CaptureStore:
             params += search.candidate_params(where.match)
         return (f" WHERE {' AND '.join(sql)}" if sql else ""), params
 
+    @_damage_told
     def count(self, query: EventQuery) -> int:
         """How many events match (raises FilterError for a bad filter)."""
         return self._count(query, parallel=False)
@@ -652,6 +673,7 @@ class CaptureStore:
         )[0]
         return int(row[0]), int(row[1]), row[2]
 
+    @_damage_told
     def fetch(
         self,
         query: EventQuery,
@@ -687,6 +709,7 @@ class CaptureStore:
         )
         return [EventRow(*r) for r in rows]
 
+    @_damage_told
     def count_and_fetch(
         self, query: EventQuery, limit: int = 100, sort: str = "id", descending: bool = False
     ) -> tuple[int, list[EventRow]]:
