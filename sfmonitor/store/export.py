@@ -123,9 +123,14 @@ def export_events(
     fmt = fmt or format_for(target)
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (use json or ndjson)")
-    total = store.count(query)
     target = target.expanduser().resolve()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    fd, tmp_name = _partial_file(target)
+    try:
+        total = store.count(query)
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp_name)
+        raise
     count = 0
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
@@ -157,6 +162,22 @@ def export_events(
     if progress is not None:
         progress(count, count)
     return ExportResult(target, count, target.stat().st_size)
+
+
+def _partial_file(target: Path) -> tuple[int, str]:
+    """The hidden file an export is written into (renamed to ``target`` when complete),
+    readable by its owner only. Errors name ``target``, the file the user chose, and
+    come before anything is written."""
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot export to {target}: it is a folder; choose a file name")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot export to {target}: the folder {target.parent} does not exist"
+        )
+    try:
+        return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot export to {target}: {exc.strerror}") from None
 
 
 # --- import ------------------------------------------------------------------------------

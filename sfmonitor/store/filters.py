@@ -28,6 +28,7 @@ _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d{1,6}\])*(\.[A-Za-z_][A-Za-z0-9_
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _LOOKUP_ROOTS = ("$.data.payload.", "$.data.", "$.")
 MAX_TERMS = 32
+MAX_TERM_CHARS = 10_000  # SQLite refuses LIKE patterns over 50,000 bytes (escaped, UTF-8)
 
 
 class FilterError(ValueError):
@@ -140,6 +141,12 @@ def parse(source: str) -> Filter:
             continue
         if token.kind == "op":
             raise FilterError(f"{token.text} needs a field path before it", token.position)
+        if len(token.text) > MAX_TERM_CHARS:
+            raise FilterError(
+                f"a text of {len(token.text):,} characters is too long to search for "
+                f"(at most {MAX_TERM_CHARS:,})",
+                token.position,
+            )
         if token.text:
             texts.append(token.text)
         i += 1
