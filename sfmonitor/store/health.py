@@ -52,7 +52,14 @@ def is_damage(exc: BaseException) -> bool:
 
 
 def truncated(path: Path) -> str | None:
-    """The file is shorter than its header says (a copy or a disk cut it short)."""
+    """The file is shorter than its header says (a copy or a disk cut it short). Only
+    at rest: while a WAL holds frames, a checkpoint may be writing the file (page 1, with
+    the new size, comes first) or, after a crash, will finish it."""
+    try:
+        if Path(f"{path}-wal").stat().st_size > 0:
+            return None
+    except FileNotFoundError:
+        pass
     try:
         with open(path, "rb") as handle:
             header = handle.read(100)

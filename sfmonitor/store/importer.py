@@ -259,6 +259,7 @@ def import_capture(
     """Import an export as a new read-only capture; a bad file imports nothing."""
     size = max(source.stat().st_size, 1)
     base = name or f"Import: {source.name}"[:100]
+    base = "".join(ch if ch.isprintable() else "?" for ch in base).strip() or "Import"
     taken = {p.name for p in store.profiles()}
     profile_name, n = base, 1
     while profile_name in taken:

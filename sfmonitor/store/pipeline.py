@@ -38,6 +38,7 @@ from sfmonitor.streaming import (
 from .captures import CaptureStore
 from .credentials import Secrets
 from .ingest import IngestResult
+from .memory import release_free_memory
 from .models import AuthKind, Gap, Profile, ReplayState, Subscription
 from .records import event_record
 from .validation import replay_policy_problem
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 REPLAY_CHOICES = ("stored", "new", "all")
 YIELD_EVERY = 200  # events handled between two turns given to the event loop
+FLOOD_BATCH = 2000  # a batch this big means a flood (a backlog, a replay)
+FLOOD_OVER = 1.0  # seconds without events after a flood: it is over
 
 
 class StoreWriteError(RuntimeError):
@@ -190,7 +193,7 @@ class StoreWriter:
         profile_id: int,
         interval: float = 0.1,
         max_batch: int = 5000,
-        max_buffered: int = 100_000,
+        max_buffered: int = 20_000,
         on_written: Callable[[IngestResult], None] | None = None,
     ) -> None:
         self.store = store
@@ -208,6 +211,7 @@ class StoreWriter:
         self._room = asyncio.Event()
         self._room.set()
         self._closing = False
+        self._flooded = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self, on_failed: Callable[[], None] | None = None) -> None:
@@ -246,17 +250,26 @@ class StoreWriter:
 
     async def _write_loop(self) -> None:
         while True:
+            if self._flooded:
+                try:
+                    await asyncio.wait_for(self._has_data.wait(), FLOOD_OVER)
+                except TimeoutError:  # a flood has drained: give its memory back
+                    self._flooded = False
+                    await self.call(release_free_memory)
+                    continue
             await self._has_data.wait()
             if not self._closing and len(self._buffer) < self.max_batch:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), self.interval)
             batch, self._buffer = self._buffer, []
+            self._flooded = self._flooded or len(batch) >= FLOOD_BATCH
             self._has_data.clear()
             self._full.clear()
             self._room.set()
             if batch:
                 try:
                     result = await self.call(self.store.ingest_records, batch)
+                    batch = []  # not kept alive while waiting for the next events
                 except Exception as exc:
                     raise StoreWriteError(
                         f"cannot write to {self.store.path}: {exc}; capture stopped "
