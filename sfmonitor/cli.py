@@ -349,7 +349,10 @@ def run(args: argparse.Namespace) -> int:
 def doctor_command(args: argparse.Namespace, folder: Path) -> int:
     """``sfmonitor doctor [--recover]``: check the capture file (exit 0 sound, 7 damaged);
     with --recover, save what is readable into a new file (the damaged one is kept)."""
-    result = doctor.check(folder)
+    try:
+        result = doctor.check(folder)
+    except FileNotFoundError as exc:
+        raise DataDirError(str(exc)) from None
     if result.ok and not args.recover:
         say(f"{result.path}: no damage found ({result.events:,} events, schema v{result.schema})")
         return EXIT_OK
@@ -358,7 +361,10 @@ def doctor_command(args: argparse.Namespace, folder: Path) -> int:
             say(f"{result.path}: {problem}")
         say("damaged: 'sfmonitor doctor --recover' saves what is readable into a new file")
         return EXIT_DAMAGED
-    recovery = doctor.recover(folder, progress=lambda text: say(f"recovering: {text}"))
+    try:
+        recovery = doctor.recover(folder, progress=lambda text: say(f"recovering: {text}"))
+    except OSError as exc:  # e.g. a read-only file system: nothing was changed
+        raise DataDirError(f"cannot recover in {folder} ({exc.strerror or exc})") from None
     events = recovery.rows.get("events", 0)
     say(
         f"recovered {events:,} events and {recovery.rows.get('profiles', 0)} profile(s) into "
