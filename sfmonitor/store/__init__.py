@@ -20,8 +20,9 @@ from .models import (
     Subscription,
 )
 from .paths import DataDirError, data_dir
-from .pipeline import Capture, ReplayBook, StoreWriteError, StoreWriter
+from .pipeline import Capture, ReplayBook
 from .schema import SchemaTooNewError
+from .writer import StoreWriteError, StoreWriter
 
 __all__ = [
     "AuthKind",

@@ -2,7 +2,7 @@
 and gaps of one data folder.
 
 Thread-safe and blocking: callers on an event loop run its methods in a worker thread
-(``pipeline.StoreWriter`` does, the UI's workers do). Writes go through one connection and
+(``writer.StoreWriter`` does, the UI's workers do). Writes go through one connection and
 reads through another, so a long query never waits for an ingest (WAL mode).
 """
 
