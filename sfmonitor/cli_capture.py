@@ -191,6 +191,30 @@ def _on_written(echo: NdjsonEcho | None) -> Callable[[IngestResult], None]:
     return written
 
 
+def _capture(
+    store: CaptureStore,
+    profile: Profile,
+    secrets: Secrets,
+    subs: list[Subscription],
+    replay: str,
+    echo: NdjsonEcho | None,
+) -> Capture:
+    """One run's capture, saying what it does on stderr."""
+    say(f"capturing {len(subs)} channel(s) of {profile.name!r} into {store.path} (Ctrl-C to stop)")
+    return Capture(
+        store,
+        profile,
+        secrets,
+        subs,
+        replay=replay,
+        on_event=echo.write if echo is not None else None,
+        on_notice=_notice_printer(),
+        on_written=_on_written(echo),
+        on_warning=say,
+        require_channel=True,  # a capture of nothing ends (exit 1) instead of idling
+    )
+
+
 async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
     profile, secrets, subs, demo = await _what_to_capture(args, store)
     stopping = asyncio.Event()
@@ -214,22 +238,7 @@ async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
     try:
         echo = NdjsonEcho(args.ndjson, request_stop) if args.ndjson else None
         while not stopping.is_set():
-            capture = Capture(
-                store,
-                profile,
-                secrets,
-                subs,
-                replay=args.replay,
-                on_event=echo.write if echo is not None else None,
-                on_notice=_notice_printer(),
-                on_written=_on_written(echo),
-                on_warning=say,
-                require_channel=True,
-            )
-            say(
-                f"capturing {len(subs)} channel(s) of {profile.name!r} into {store.path} "
-                "(Ctrl-C to stop)"
-            )
+            capture = _capture(store, profile, secrets, subs, args.replay, echo)
             try:
                 await capture.run()
                 break
