@@ -183,8 +183,14 @@ class Compiled:
         return Compiled([*self.sql, sql], [*self.params, param], self.match)
 
 
-def compile_filter(flt: Filter, out: Compiled) -> None:
-    """Append the SQL (over table alias ``e``) and parameters of ``flt`` to ``out``."""
+def compile_filter(flt: Filter, out: Compiled, guard_json: bool = False) -> None:
+    """Append the SQL (over table alias ``e``) and parameters of ``flt`` to ``out``.
+
+    With ``guard_json``, a message SQLite's JSON functions cannot read (nested deeper than
+    their limit of 1,000-2,000 levels; a server can send one) has no fields instead of
+    failing the whole query: a second parse per row, so only once such a message was met.
+    """
+    raw = "CASE WHEN json_valid(e.raw) THEN e.raw END" if guard_json else "e.raw"
     for text in flt.texts:
         if text.isascii():
             # LIKE is case-insensitive for ASCII and much faster than a Python function
@@ -195,7 +201,7 @@ def compile_filter(flt: Filter, out: Compiled) -> None:
             out.sql.append("(sf_icontains(e.summary, ?) OR sf_icontains(e.raw, ?))")
             out.params += [text, text]
     for cond in flt.conditions:
-        field_sql = "coalesce(" + ", ".join("json_extract(e.raw, ?)" for _ in _LOOKUP_ROOTS) + ")"
+        field_sql = "coalesce(" + ", ".join(f"json_extract({raw}, ?)" for _ in _LOOKUP_ROOTS) + ")"
         paths = [root + cond.path for root in _LOOKUP_ROOTS]
         value = cond.value
         if value is None:

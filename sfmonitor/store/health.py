@@ -45,10 +45,12 @@ def is_damage(exc: BaseException) -> bool:
     if not isinstance(exc, sqlite3.DatabaseError):
         return False
     name = getattr(exc, "sqlite_errorname", "") or ""
-    if name.startswith(DAMAGE_CODES):
-        return True
+    if name:
+        return name.startswith(DAMAGE_CODES)
+    # no code (an error raised again by Python code): SQLite's own words, exactly; never
+    # "malformed JSON", which is about one value, not the file
     text = str(exc)
-    return "malformed" in text or "not a database" in text
+    return "database disk image is malformed" in text or "file is not a database" in text
 
 
 def truncated(path: Path) -> str | None:

@@ -51,7 +51,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _damage_told(method: F) -> F:
     """A query meeting a damaged page raises ``StoreDamagedError`` (what to do), not
-    SQLite's bare "database disk image is malformed"."""
+    SQLite's bare "database disk image is malformed"; one meeting a message SQLite's JSON
+    functions cannot read is run again with ``guard_json``."""
 
     @functools.wraps(method)
     def wrapper(self: EventQueries, *args: Any, **kwargs: Any) -> Any:
@@ -60,13 +61,25 @@ def _damage_told(method: F) -> F:
         except sqlite3.DatabaseError as exc:
             if is_damage(exc):
                 raise self._damaged(exc) from exc
-            raise
+            if not self._met_unreadable_json(exc):
+                raise
+        return method(self, *args, **kwargs)  # again, reading fields with care
 
     return wrapper  # type: ignore[return-value]
 
 
 class EventQueries:
     """The query side of ``CaptureStore``."""
+
+    _guard_json = False  # a message too deep for SQLite's JSON functions was met
+
+    def _met_unreadable_json(self, exc: sqlite3.DatabaseError) -> bool:
+        """Was ``exc`` SQLite's JSON functions failing on one message? From now on field
+        conditions read messages with care (``compile_filter``'s ``guard_json``)."""
+        if self._guard_json or "malformed JSON" not in str(exc):
+            return False
+        self._guard_json = True
+        return True
 
     path: Path
     _counts: CountCache
@@ -141,7 +154,7 @@ class EventQueries:
             out.sql.append("e.id IN (SELECT value FROM json_each(?))")
             out.params.append(orjson.dumps(list(query.ids)).decode())
         if flt is not None:
-            compile_filter(flt, out)
+            compile_filter(flt, out, guard_json=self._guard_json)
         if expression is not None:
             low = query.after_id or 0
             high = search.MAX_ID if query.upto_id is None else query.upto_id
@@ -402,21 +415,26 @@ class EventQueries:
         ``expression`` is a constant SQL expression over the table alias ``e`` written in
         this package (the export record), never text from a user.
         """
-        clause, params = self._clause(self._where(query))
-        conn = self._connect(sqlite_uri(self.path, read_only=True), uri=True)
-        try:
-            cursor = conn.execute(
-                f"SELECT {expression} FROM events e{clause} ORDER BY e.id", params
-            )
-            while chunk := cursor.fetchmany(batch):
-                for (value,) in chunk:
-                    yield value
-        except sqlite3.DatabaseError as exc:
-            if is_damage(exc):
-                raise self._damaged(exc) from exc
-            raise
-        finally:
-            conn.close()
+        for attempt in (1, 2):
+            clause, params = self._clause(self._where(query))
+            conn = self._connect(sqlite_uri(self.path, read_only=True), uri=True)
+            yielded = False
+            try:
+                cursor = conn.execute(
+                    f"SELECT {expression} FROM events e{clause} ORDER BY e.id", params
+                )
+                while chunk := cursor.fetchmany(batch):
+                    for (value,) in chunk:
+                        yielded = True
+                        yield value
+                return
+            except sqlite3.DatabaseError as exc:
+                if is_damage(exc):
+                    raise self._damaged(exc) from exc
+                if yielded or attempt == 2 or not self._met_unreadable_json(exc):
+                    raise
+            finally:
+                conn.close()
 
     def channel_counts(self, profile_id: int) -> dict[str, int]:
         rows = self._read(

@@ -272,3 +272,43 @@ def test_an_event_without_a_time_of_its_own_is_not_stored_twice(
     again = store.ingest(pid, [event(message, received_ms=9_000)])
     assert (first.stored, again.stored, again.duplicates) == (1, 0, 1)
     assert again.notices == ()
+
+
+def test_a_message_too_deep_for_sqlite_json_breaks_no_filter_and_is_no_damage(
+    store: CaptureStore, profile: Profile, tmp_path: Path
+) -> None:
+    """SQLite's JSON functions refuse nesting beyond 1,000-2,000 levels ("malformed
+    JSON"): a field filter over such a message must still answer (that message has no
+    readable fields), and the file is not "damaged"."""
+    from sfmonitor.store import export_events
+    from sfmonitor.store.records import raw_json
+
+    pid = profile.id or 0
+    for depth in (900, 3000):
+        nested: object = "bottom"
+        for _ in range(depth):
+            nested = {"level": nested}
+        message = {
+            "channel": "/u/x",
+            "data": {"event": {"replayId": depth}, "payload": {"Region__c": "EMEA", "x": nested}},
+        }
+        row = (
+            pid,
+            "/u/x",
+            "generic",
+            depth,
+            None,
+            depth,
+            depth,
+            "message",
+            "deep",
+            raw_json(message),
+        )
+        store.ingest_records([row])
+    query = EventQuery(pid, text="Region__c = EMEA")
+    assert store.count(query) == 1
+    assert store.count_and_fetch(query)[0] == 1
+    assert export_events(store, query, tmp_path / "out.json").count == 1
+    assert store.count(EventQuery(pid, text="level")) == 2  # text search reads every message
+    assert store.damage is None
+    store.ingest(pid, [event(push_topic(5))])  # still written to
