@@ -227,6 +227,7 @@ class Capture:
         self.channels = {s.channel for s in self.subscriptions}
         self._refused: dict[str, str] = {}  # channel -> the server's words
         self._fatal: BaseException | None = None
+        self._stop_requested = False
         # channel -> epoch seconds: while replaying, events created earlier are not kept
         self.replay_cutoffs: dict[str, float] = {}
 
@@ -341,7 +342,11 @@ class Capture:
         retention: asyncio.Task[None] | None = None
         try:
             self.book.states = await writer.call(self.store.replay_states, self.profile_id)
+            if self._stop_requested:
+                return
             await client.start()
+            if self._stop_requested:  # asked while logging in: the client did not see it
+                return
             for sub in self.subscriptions:
                 self._subscribe_task(sub.channel, None)
             if self.profile.keep_events is not None or self.profile.keep_days is not None:
@@ -402,4 +407,5 @@ class Capture:
 
     async def stop(self) -> None:
         """End ``run()`` promptly; everything received is written before it returns."""
+        self._stop_requested = True
         await self.client.ask_stop()

@@ -312,3 +312,20 @@ def test_a_message_too_deep_for_sqlite_json_breaks_no_filter_and_is_no_damage(
     assert store.count(EventQuery(pid, text="level")) == 2  # text search reads every message
     assert store.damage is None
     store.ingest(pid, [event(push_topic(5))])  # still written to
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("scope", ["oauth", "cometd"])
+async def test_a_capture_stopped_while_logging_in_ends(
+    store: CaptureStore, emulator_profile: Profile, emulator: Emulator, scope: str
+) -> None:
+    """Stopped while the login (or the handshake) is still under way, ``run()`` ends
+    instead of going on to capture (the window's Disconnect right after Connect waited
+    15 s for it, then left it running)."""
+    from sfmonitor.emulator.faults import Pending
+
+    emulator.faults.add(Pending("slow", 1, scope=scope, delay=0.5))
+    run = Run(store, emulator_profile)
+    await asyncio.sleep(0)  # run() has begun
+    await run.capture.stop()
+    await asyncio.wait_for(run.task, 10)
