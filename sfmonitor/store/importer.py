@@ -88,14 +88,23 @@ def _row_of(record: Any, where: str) -> tuple[Any, ...]:
     )
 
 
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")  # may be an integer beyond 64 bits
+
+
 def _parse(text: bytes | bytearray, where: str) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
+    """A record's JSON. orjson first; the standard parser for what orjson refuses (an
+    escaped lone surrogate) or reads inexactly (an integer beyond 64 bits: a float)."""
+    if not _LONG_NUMBER.search(text):
         try:
-            return json.loads(text)  # JSON that orjson refuses: an escaped lone surrogate
-        except (ValueError, RecursionError):
-            raise _fail(f"{where}, column {exc.colno}", exc.msg) from None
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _fail(f"{where}, column {exc.colno}", exc.msg) from None
+    except (ValueError, RecursionError) as exc:
+        raise _fail(where, str(exc) or "nested too deep") from None
 
 
 def _no_nul(piece: bytes, offset: int) -> None:

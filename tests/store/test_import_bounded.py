@@ -144,3 +144,20 @@ def test_the_scanner_cuts_any_array_as_a_parser_reads_it(
         patch.setattr(importer, "PIECE", piece)  # pieces end anywhere: in strings, escapes
         got = [record for record, _, _ in importer._elements(io.BytesIO(text))]
     assert got == values
+
+
+def test_integers_beyond_64_bits_round_trip_exactly(tmp_path: Path) -> None:
+    """A message keeps its numbers as received (a server may send any integer); export,
+    import and export again give the same bytes (orjson alone reads them as floats)."""
+    from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile, export_events
+    from tests.store.helpers import event
+
+    message = {"channel": "/u/x", "data": {"event": {"replayId": 1}, "payload": {"n": 2**70}}}
+    with CaptureStore.open(tmp_path / "d") as store:
+        profile = store.save_profile(Profile("P", Environment.CUSTOM, "https://x"))
+        store.ingest(profile.id or 0, [event(message)])
+        first = export_events(store, EventQuery(profile.id), tmp_path / "a.json").path
+        imported = importer.import_capture(store, first)
+        second = export_events(store, EventQuery(imported.profile.id), tmp_path / "b.json")
+        assert first.read_bytes() == second.path.read_bytes()
+        assert str(2**70).encode() in first.read_bytes()
