@@ -92,7 +92,9 @@ def hwm():
 
 async def main():
     store = CaptureStore.open(Path(sys.argv[1]))
-    settings = QSettings("/dev/null", QSettings.Format.IniFormat)
+    # a settings file of its own (never /dev/null: Qt saves by replacing the file, and as
+    # root that replaces the device with a regular file)
+    settings = QSettings(str(Path(sys.argv[1]) / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(store, CredentialVault(), settings)
     window.show()
     await window.profiles.open_profile(store.profiles()[0], None)

@@ -1,8 +1,10 @@
 """Log files: rotated, in the data folder, and never holding a secret.
 
 Every record passes ``Redactor``: the secrets of the profiles in use (registered when they
-are loaded) are replaced by ``***``, and anything shaped like an access token (a Salesforce
-session id ``00D…!…``, ``Bearer …``, ``access_token=…``) is masked to its first characters.
+are loaded) are replaced by ``***``, the access tokens the client received (registered as
+they arrive, the last ``TOKENS_KEPT``) likewise, and anything shaped like an access token (a
+Salesforce session id ``00D…!…``, a JWT ``eyJ….….…``, ``Bearer …``, ``access_token=…``) is
+masked to its first characters.
 """
 
 from __future__ import annotations
@@ -15,17 +17,21 @@ import os
 import re
 import sys
 import threading
+from collections import deque
 from pathlib import Path
 
 LOG_NAME = "sfmonitor.log"
 MAX_BYTES = 5 << 20
 BACKUPS = 5
+TOKENS_KEPT = 64
 _TOKEN = re.compile(
     r"(?P<sid>\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._\-]{8,})"
+    r"|(?P<jwt>\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-.]*)"  # a JWT, or its start
     r"|(?P<bearer>\bBearer\s+[A-Za-z0-9._\-!]{8,})"
     r"|(?P<field>(?:access_token|refresh_token|client_secret|password)[\"']?\s*[:=]\s*[\"']?[^\s\"'&,}]{3,})"
 )
 _secrets: set[str] = set()
+_tokens: deque[str] = deque(maxlen=TOKENS_KEPT)  # new tokens keep coming: bounded
 _lock = threading.Lock()
 
 
@@ -33,6 +39,15 @@ def register_secret(*values: str) -> None:
     """Mask these values in every log record from now on (short ones are ignored)."""
     with _lock:
         _secrets.update(v for v in values if v and len(v) >= 4)
+
+
+def register_token(token: str) -> None:
+    """Mask this access token in every log record (whatever its shape); the newest
+    ``TOKENS_KEPT`` tokens are remembered."""
+    if token and len(token) >= 8:
+        with _lock:
+            if token not in _tokens:
+                _tokens.append(token)
 
 
 def _mask_token(match: re.Match[str]) -> str:
@@ -45,7 +60,7 @@ def _mask_token(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     with _lock:
-        secrets = sorted(_secrets, key=len, reverse=True)
+        secrets = sorted(_secrets.union(_tokens), key=len, reverse=True)
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, "***")

@@ -19,6 +19,7 @@ import pytest
 
 from sfmonitor.store import CaptureStore, EventQuery
 from tests.emulator_thread import SECRETS_STDIN, emulator_thread, profiles_add
+from tests.long_run import RUN_SECONDS, app_env, keeps_capturing
 
 pytestmark = [pytest.mark.frozen, pytest.mark.timeout(600)]
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,3 +194,13 @@ def test_frozen_app_keeps_secrets_in_the_secret_service(
 def stored(folder: Path) -> int:
     with CaptureStore.open(folder, read_only=True) as store:
         return store.count(EventQuery())
+
+
+@pytest.mark.long
+@pytest.mark.timeout(RUN_SECONDS + 180)
+def test_frozen_app_runs_for_minutes_and_keeps_storing(
+    frozen_app: Path, display: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "data"
+    command = [str(frozen_app), "--demo", "--data-dir", str(folder)]
+    keeps_capturing(command, app_env(display), folder, tmp_path / "app.log")

@@ -7,6 +7,7 @@ on demand the faults that break streaming clients in the field. No Qt is importe
 from .channels import ChannelKind
 from .clock import Clock
 from .config import (
+    DEFAULT_CALLBACK_URL,
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_PASSWORD,
@@ -21,6 +22,7 @@ from .scenarios import DEMO_CHANNELS, Scenario
 from .server import Emulator
 
 __all__ = [
+    "DEFAULT_CALLBACK_URL",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_PASSWORD",

@@ -72,6 +72,7 @@ class RetainedEvent:
     body: bytes  # the whole event message, serialized once
     fields: dict[str, Any] | None = None  # PushTopic sobject, for filtered subscriptions
     message: dict[str, Any] | None = None  # kept only where a re-encoding may be needed
+    event_uuid: str | None = None  # platform events: the EventUuid their publish returned
 
 
 @dataclass

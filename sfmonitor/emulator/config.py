@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .pubsub_config import PubSubSettings
+
 DEFAULT_USERNAME = "demo@sfmonitor.example"
 DEFAULT_PASSWORD = "demo-password"
 DEFAULT_CLIENT_ID = "sfmonitor-demo-client-id"
 DEFAULT_CLIENT_SECRET = "sfmonitor-demo-client-secret"
 DEFAULT_REFRESH_TOKEN = "sfmonitor-demo-refresh-token"
+# the Salesforce CLI's callback URL, which the README tells users to register
+DEFAULT_CALLBACK_URL = "http://localhost:1717/OauthRedirect"
 
 REPLAY_INVALID = (
     "400::The replayId {{{replay_id}}} you provided was invalid. Please provide a valid ID, "
@@ -32,6 +36,11 @@ class User:
     security_token: str = ""
     user_id: str = ""  # filled by the org when empty
     display_name: str = "Demo User"
+    # "View Setup and Configuration": Tooling queries of setup objects and /limits/ need it
+    view_setup: bool = True
+    # objects this user may not read (e.g. "PushTopic"): queries answer INVALID_TYPE and
+    # describe-global leaves them out
+    hidden_objects: tuple[str, ...] = ()
 
 
 @dataclass
@@ -40,6 +49,18 @@ class ConnectedApp:
     client_secret: str
     # the user that client_credentials runs as
     run_as: str = DEFAULT_USERNAME
+    # --- web-server flow (browser login) and JWT bearer ---------------------------------
+    # callback URLs, matched exactly against redirect_uri
+    callback_urls: list[str] = field(default_factory=lambda: [DEFAULT_CALLBACK_URL])
+    # The app's OAuth settings. Salesforce's defaults for a new app require a secret; the
+    # emulator's app is set up as the README tells users to set theirs: a public client.
+    require_secret_web_server: bool = False
+    require_secret_refresh: bool = False
+    require_pkce: bool = True
+    # PEM certificate (or public key) for the JWT bearer flow ("Use digital signatures")
+    certificate: str | None = None
+    # users pre-authorized for the JWT bearer flow; None = every user of the org
+    jwt_users: list[str] | None = None
 
 
 @dataclass
@@ -62,6 +83,21 @@ class EmulatorConfig:
     access_token_ttl: float | None = None
     # Public base URL (instance_url); None = derived from each request's Host header.
     public_url: str | None = None
+    # --- browser login, JWT, blocked flows (issue 15) ----------------------------------
+    # /services/oauth2/authorize redirects at once with a code for the default user (tests,
+    # demos) instead of showing the login page
+    auto_approve: bool = False
+    # answer the password grant as an org that blocks the username-password flow (the
+    # default since Summer '23): the same invalid_grant / authentication failure as a wrong
+    # password; only Setup's login history tells the two apart
+    block_password_flow: bool = False
+    auth_code_ttl: float = 15 * 60.0  # lifetime of an authorization code (assumed)
+    # JWT "aud" values accepted besides the login URL itself
+    jwt_audiences: tuple[str, ...] = ("https://login.salesforce.com", "https://test.salesforce.com")
+    # what SELECT … FROM Organization answers
+    org_is_sandbox: bool = False
+    org_type: str = "Developer Edition"
+    org_trial_expiration: str | None = None  # set (with org_is_sandbox) for a scratch org
 
     # --- CometD -----------------------------------------------------------------------
     connect_timeout: float = 110.0  # hold time of a long poll (advice.timeout)
@@ -74,11 +110,16 @@ class EmulatorConfig:
     max_sessions_per_browser: int = 1  # CometD maxSessionsPerBrowser; 0 disables the check
     duplicate_connect_status: int = 500  # HTTP status for a superseded held connect (or 408)
     honour_client_timeout_advice: bool = True  # connect with advice.timeout=0 answered at once
+    # Salesforce answers a session's first /meta/connect at once (with its advice); stock
+    # CometD servers (Faye, CometD's own) hold it like any other. True: hold it too.
+    hold_first_connect: bool = False
     events_before_connect_reply: bool = True  # CometD order; False puts the reply first
     handshake_ext_always: bool = True  # ext.replay in the handshake reply even if not asked
     unknown_client_advice: str = "handshake"  # or "none" (seen once, EMP#15)
     min_api_version: float = 37.0
-    api_versions: tuple[str, ...] = tuple(f"{v}.0" for v in range(37, 63))
+    # Up to Winter '27 (68.0), the release orgs run on December 2026 (Salesforce's API
+    # version lists: Winter '26 65.0, Spring '26 66.0, Summer '26 67.0, Winter '27 68.0).
+    api_versions: tuple[str, ...] = tuple(f"{v}.0" for v in range(37, 69))
 
     # --- channels and replay -----------------------------------------------------------
     retention_standard: float = 24 * 3600.0  # PushTopic and generic streaming
@@ -92,13 +133,46 @@ class EmulatorConfig:
     replay_id_base: int = 0
     replay_invalid_error: str = REPLAY_INVALID
     replay_map_missing_error: str = REPLAY_MAP_MISSING
+    # The wording of today's Streaming API error table ("doesn't"; older pages and older
+    # clients' logs say "does not exist"); the value's bracing is that of the replayId error.
     channel_missing_error: str = (
-        "400::The channel you requested to subscribe to does not exist {{{channel}}}"
+        "400::The channel you requested to subscribe to doesn't exist {{{channel}}}"
     )
+    # Subscribing again, in the same session, to a channel already subscribed, with another
+    # replay id: Salesforce's documentation is silent. "ignore" (CometD's rule: a second
+    # subscribe changes nothing, no replay) or "replay" (the new replay id is applied and
+    # the retained events from it are delivered again).
+    resubscribe_replay: str = "ignore"
     filtered_channel_keeps_query: bool = True  # event "channel" carries ?Field=value
     cdc_event_uuid: bool = True  # CDC data.event carries EventUuid (unverified, §11)
-    monitoring_created_date: bool = False  # RTEM payload has CreatedDate (unverified, §11)
+    # RTEM payloads carry CreatedDate: the field reference of LoginEventStream lists it
+    # (CreatedDate, EventDate, EventIdentifier, EventUuid, LoginKey, SessionKey, ...)
+    monitoring_created_date: bool = True
+    # REST publish of a platform event answers errors [{"statusCode": "OPERATION_ENQUEUED",
+    # "message": <EventUuid>, "fields": []}] (publishing is asynchronous); False: errors []
+    publish_enqueued_status: bool = True
     generic_dynamic_channels: bool = True  # subscribing to an unknown /u/ channel creates it
+
+    # --- channel discovery, describe and publish (issue 16) ---------------------------
+    # what the org has set up for streaming: "basic" (the default platform events and CDC
+    # entities only), "demo" (some of every kind, for the discovery dialog) or "large"
+    # (the demo plus 500+ generated channels)
+    catalog: str = "basic"
+    # records per query page (Salesforce: 2,000, or the Sforce-Query-Options batchSize);
+    # tests set a small one so that nextRecordsUrl paging is exercised
+    query_page_size: int = 2000
+    # a Tooling query of a setup object by a user without View Setup: "INVALID_TYPE" (what
+    # users report) or "INSUFFICIENT_ACCESS"
+    setup_refusal: str = "INVALID_TYPE"
+    # /limits/ asked by a user without View Setup (the resource needs it; the answer's
+    # wording is assumed): HTTP 403 with this errorCode
+    limits_refusal: str = "INSUFFICIENT_ACCESS"
+    # a REST publish is checked against the event's fields: required ones missing
+    # (REQUIRED_FIELD_MISSING), unknown ones (INVALID_FIELD), values of the wrong type
+    publish_checks_fields: bool = True
+    # the Streaming Channel Push resource answers fanoutCount -1 for a broadcast (userIds
+    # empty) to a channel with subscribers, as documented; False: the number of subscribers
+    push_broadcast_fanout_minus_one: bool = True
 
     # --- org limits ----------------------------------------------------------------------
     max_concurrent_clients: int = 2000
@@ -106,7 +180,14 @@ class EmulatorConfig:
     daily_pushtopic_events: int = 1_000_000
     daily_generic_events: int = 1_000_000
     daily_platform_events: int = 50_000_000  # generous so that benchmarks never hit it
+    hourly_published_platform_events: int = 250_000
+    # high-volume event add-on: 0 without it (what /limits/ reports then)
+    monthly_platform_events_entitlement: int = 0
+    daily_api_requests: int = 15_000
 
     # --- control ----------------------------------------------------------------------
     control_api: bool = True  # serve /__emulator/ (loopback tooling only)
     org_name: str = "sfmonitor emulator"
+
+    # --- Pub/Sub API (served when the emulator is started with a Pub/Sub port) ----------------
+    pubsub: PubSubSettings = field(default_factory=PubSubSettings)

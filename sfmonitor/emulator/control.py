@@ -7,13 +7,16 @@ exists so that tools in other languages (and the benchmarks' subprocesses) can d
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
 
 from .faults import MALFORMED_KINDS, Pending
+from .oauth import register_app
 from .org import ChannelError
+from .pubsub_faults import PUBSUB_FAULTS
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -39,6 +42,23 @@ LIVE_SETTINGS = {
     "cdc_event_uuid",
     "monitoring_created_date",
     "filtered_channel_keeps_query",
+    "auto_approve",
+    "block_password_flow",
+    "auth_code_ttl",
+    "org_is_sandbox",
+    "org_type",
+    "hold_first_connect",
+    "resubscribe_replay",
+    "publish_enqueued_status",
+    "channel_missing_error",
+    "query_page_size",
+    "setup_refusal",
+    "limits_refusal",
+    "publish_checks_fields",
+    "push_broadcast_fanout_minus_one",
+    "hourly_published_platform_events",
+    "monthly_platform_events_entitlement",
+    "daily_api_requests",
 }
 
 
@@ -63,6 +83,7 @@ class ControlApi:
             web.post("/__emulator/config", self.set_config),
             web.post("/__emulator/reset", self.reset),
             web.get("/__emulator/state", self.state),
+            web.post("/__emulator/apps", self.apps),
         ]
 
     @staticmethod
@@ -83,6 +104,7 @@ class ControlApi:
         try:
             count = int(body.get("count", 1))
             scope = str(body.get("scope", "cometd"))
+            path = str(body.get("path", ""))  # only requests to this path (or query)
             if name == "revoke_tokens":
                 n = emu.revoke_tokens(body.get("username"), bool(body.get("refresh", False)))
                 return _json({"revoked": n})
@@ -91,9 +113,8 @@ class ControlApi:
             if name == "restart":
                 return _json({"dropped": emu.restart(spare=request.transport)})
             if name == "http_error":
-                emu.faults.add(
-                    Pending("http_status", count, scope, status=int(body.get("status", 503)))
-                )
+                status = int(body.get("status", 503))
+                emu.faults.add(Pending("http_status", count, scope, status=status, path=path))
             elif name == "reset":
                 emu.faults.add(Pending("reset", count, scope))
             elif name == "slow":
@@ -111,6 +132,10 @@ class ControlApi:
                 emu.exhaust_allocation(body.get("allocation"))
             elif name == "max_batch":
                 emu.org.config.max_events_per_reply = int(body["max"])
+            elif name in PUBSUB_FAULTS:
+                if emu.pubsub is None:
+                    return _bad("the Pub/Sub server is not running (--pubsub-port)")
+                return _json(emu.pubsub.faults.apply(name, body))
             else:
                 return _bad(f"unknown fault {name!r}")
         except (KeyError, TypeError, ValueError) as exc:
@@ -138,9 +163,12 @@ class ControlApi:
     async def clock(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         try:
-            self.emu.org.clock.advance(float(body.get("advance", 0)))
+            seconds = float(body.get("advance", 0))
         except (TypeError, ValueError) as exc:
             return _bad(str(exc))
+        if not math.isfinite(seconds):
+            return _bad("advance must be a finite number of seconds (negative: back)")
+        self.emu.org.clock.advance(seconds)
         return _json({"now_ms": self.emu.org.clock.now_ms()})
 
     async def set_config(self, request: web.Request) -> web.Response:
@@ -163,7 +191,19 @@ class ControlApi:
     async def reset(self, request: web.Request) -> web.Response:
         self.emu.faults.clear()
         self.emu.org.exhausted.clear()
+        if self.emu.pubsub is not None:
+            self.emu.pubsub.faults.clear()
         return _json({"ok": True})
 
     async def state(self, request: web.Request) -> web.Response:
         return _json(self.emu.state())
+
+    async def apps(self, request: web.Request) -> web.Response:
+        """Register or change a connected app: ``client_id`` plus ConnectedApp fields
+        (``callback_urls``, ``certificate`` for the JWT bearer flow, …)."""
+        body = await self._body(request)
+        try:
+            app = register_app(self.emu.org, body)
+        except (KeyError, TypeError, ValueError) as exc:
+            return _bad(f"bad app: {exc}")
+        return _json({"client_id": app.client_id})

@@ -30,6 +30,9 @@ class Pending:
     status: int = 503
     delay: float = 0.0
     malformed: str = "truncated"
+    # only requests whose path (followed by a space and the ?q= query) contains this text,
+    # e.g. "/tooling/query" or "FROM PushTopic": one call of many made at once
+    path: str = ""
 
 
 @dataclass
@@ -45,10 +48,11 @@ class FaultPlan:
             raise ValueError("count must be at least 1")
         self.pending.append(fault)
 
-    def take(self, scope: str) -> Pending | None:
-        """The first pending fault for a request of ``scope``, consuming one use of it."""
+    def take(self, scope: str, target: str = "") -> Pending | None:
+        """The first pending fault for a request of ``scope`` (and ``target``: its path and
+        query, see ``Pending.path``), consuming one use of it."""
         for fault in self.pending:
-            if fault.scope in (scope, "all"):
+            if fault.scope in (scope, "all") and fault.path in target:
                 fault.count -= 1
                 if fault.count <= 0:
                     self.pending.remove(fault)

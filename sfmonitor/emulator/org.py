@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from ..timefmt import iso_from_ms
 from . import shapes
+from .catalog import Catalog, fan_out_hook
 from .channels import ChannelKind, ChannelLog, RetainedEvent, classify, split_channel
 from .clock import Clock
 from .config import ConnectedApp, EmulatorConfig, User
@@ -57,7 +60,7 @@ class PushTopic:
     name: str
     query: str
     parsed: TopicQuery
-    api_version: str = "62.0"
+    api_version: str = "68.0"  # the newest; create_push_topic passes the version asked
     notify_create: bool = True
     notify_update: bool = True
     notify_delete: bool = True
@@ -132,6 +135,19 @@ class Org:
         self.exhausted: set[str] = set()  # allocations forced to zero by a fault
         self.token_requests = 0
         self.handshakes = 0
+        # called with (channel, kind, event, message) for every published event (Pub/Sub)
+        self.publish_hooks: list[Callable[[str, ChannelKind, RetainedEvent, Any], None]] = []
+        # what discovery finds (issue 16): custom channels, members, event definitions...
+        self.catalog = Catalog(self.ids)
+        self.platform_events.update(n for n, e in self.catalog.events.items() if e.standard)
+        self.api_requests = 0  # REST calls, for DailyApiRequests
+        self._published_hour = (self._hour(), 0)  # (hour, platform events published in it)
+        self.publish_hooks.append(fan_out_hook(self))
+        self.publish_hooks.append(self._count_published)
+        if self.config.catalog != "basic":
+            from .catalog_seed import seed
+
+            seed(self, self.config.catalog)
 
     # --- users and tokens ----------------------------------------------------------------
 
@@ -186,6 +202,8 @@ class Org:
 
     def channel_exists(self, base: str, kind: ChannelKind) -> bool:
         name = base.split("/", 2)[2]
+        if name.endswith("__chn"):
+            return self.catalog.custom_channel(base) is not None
         if kind is ChannelKind.PUSH_TOPIC:
             topic = self.push_topics.get(name)
             return topic is not None and topic.is_active
@@ -197,7 +215,9 @@ class Org:
             return True
         if name == "ChangeEvents":
             return True
-        return self.cdc_entity_of(name) in self.cdc_entities
+        entity = self.cdc_entity_of(name)
+        # an entity that has change events may be subscribed to even when not selected
+        return entity in self.cdc_entities or entity in self.catalog.cdc_capable
 
     @staticmethod
     def cdc_entity_of(channel_name: str) -> str:
@@ -240,7 +260,7 @@ class Org:
             name=name,
             query=query,
             parsed=parsed,
-            api_version=str(fields.get("ApiVersion", "62.0")),
+            api_version=str(fields.get("ApiVersion", self.latest_api_version)),
             notify_create=bool(fields.get("NotifyForOperationCreate", True)),
             notify_update=bool(fields.get("NotifyForOperationUpdate", True)),
             notify_delete=bool(fields.get("NotifyForOperationDelete", True)),
@@ -271,6 +291,7 @@ class Org:
         build: Callable[[int, int], dict[str, Any]],
         fields: dict[str, Any] | None = None,
         created_ms: int | None = None,
+        event_uuid: str | None = None,
     ) -> RetainedEvent:
         """Assign a replay id, serialize once, retain, and queue to every subscriber."""
         log = self.log_for(base, kind)
@@ -283,8 +304,11 @@ class Org:
             orjson.dumps(message),
             fields,
             message if fields is not None else None,
+            event_uuid,
         )
         log.append(event)
+        for hook in self.publish_hooks:
+            hook(base, kind, event, message)
         subs = self.subscribers.get(base)
         if subs:
             self._deliver(kind, subs, [event])
@@ -319,10 +343,14 @@ class Org:
     ) -> RetainedEvent:
         channel = f"/event/{name}"
         user = self.users.get(username or "") or next(iter(self.users.values()))
+        event_uuid = str(uuid.uuid4())
         return self._publish(
             channel,
             ChannelKind.PLATFORM_EVENT,
-            lambda rid, ms: shapes.platform_event(channel, rid, ms, user.user_id, fields),
+            lambda rid, ms: shapes.platform_event(
+                channel, rid, ms, user.user_id, fields, event_uuid
+            ),
+            event_uuid=event_uuid,
         )
 
     def publish_generic(self, channel: str, payload: str) -> RetainedEvent:
@@ -357,8 +385,8 @@ class Org:
             "entityName": entity,
             "recordIds": record_ids,
             "changeType": change_type,
-            "changeOrigin": "com/salesforce/api/rest/62.0",
-            "transactionKey": opaque_token(8).lower() + "-0000-" + opaque_token(4).lower(),
+            "changeOrigin": f"com/salesforce/api/rest/{self.latest_api_version}",
+            "transactionKey": str(uuid.uuid4()),  # Salesforce's form: 8-4-4-4-12 hex
             "sequenceNumber": 1,
             "commitTimestamp": now,
             "commitNumber": 10_000_000 + self.handshakes * 7 + len(self.records),
@@ -423,11 +451,36 @@ class Org:
 
     # --- records (REST DML) -----------------------------------------------------------------
 
+    @property
+    def latest_api_version(self) -> str:
+        return self.config.api_versions[-1]
+
+    def _user_id(self, username: str | None) -> str:
+        user = self.users.get(username or "") or next(iter(self.users.values()))
+        return user.user_id
+
+    def _now_iso(self) -> str:
+        """A record timestamp: Salesforce keeps them to the second (``...:45.000Z``)."""
+        return iso_from_ms(self.clock.now_ms() // 1000 * 1000)
+
     def create_record(
         self, sobject: str, fields: dict[str, Any], username: str | None = None
     ) -> str:
+        """A new record with Salesforce's system fields (creator, owner, times). Its CDC
+        CREATE event carries every non-empty field and those system fields, except
+        ``SystemModstamp`` (Change Event Body Fields; change events never carry it)."""
         rid = self.ids.for_object(sobject)
-        values = {"Id": rid, **{k: v for k, v in fields.items() if k != "Id"}}
+        user_id, now = self._user_id(username), self._now_iso()
+        system = {
+            "OwnerId": user_id,
+            "CreatedDate": now,
+            "CreatedById": user_id,
+            "LastModifiedDate": now,
+            "LastModifiedById": user_id,
+            "SystemModstamp": now,
+        }
+        given = {k: v for k, v in fields.items() if k != "Id"}
+        values = {"Id": rid, **given, **{k: v for k, v in system.items() if k not in given}}
         self.records[rid] = Record(sobject, values)
         self._fire_topics(sobject, "created", values, None, set(values))
         if sobject in self.cdc_entities:
@@ -435,19 +488,29 @@ class Org:
                 sobject,
                 "CREATE",
                 [rid],
-                {k: v for k, v in values.items() if v is not None},
+                {k: v for k, v in values.items() if v is not None and k != "SystemModstamp"},
                 [],
                 username,
             )
         return rid
 
     def update_record(self, rid: str, fields: dict[str, Any], username: str | None = None) -> None:
+        """Change a record; its CDC UPDATE event carries the changed fields and
+        ``LastModifiedDate`` (listed in ``changedFields`` too), and ``LastModifiedById``
+        only when another user saved it last."""
         rec = self.records.get(rid)
         if rec is None or rec.deleted:
             raise KeyError(rid)
         before = dict(rec.fields)
         changed = {k for k, v in fields.items() if k != "Id" and before.get(k) != v}
         rec.fields.update({k: v for k, v in fields.items() if k != "Id"})
+        if changed:
+            user_id, now = self._user_id(username), self._now_iso()
+            system = {"LastModifiedDate": now, "SystemModstamp": now}
+            if before.get("LastModifiedById", user_id) != user_id:
+                system["LastModifiedById"] = user_id
+            rec.fields.update(system)
+            changed |= set(system) - {"SystemModstamp"}
         self._fire_topics(rec.sobject, "updated", rec.fields, before, changed)
         if rec.sobject in self.cdc_entities and changed:
             names = sorted(changed)
@@ -561,7 +624,9 @@ class Org:
         if kind is None:
             raise ChannelError(self.config.channel_missing_error.format(channel=channel))
         if channel in session.subscriptions:
-            return  # CometD: subscribing twice in one session is harmless
+            if self.config.resubscribe_replay != "replay" or replay is None:
+                return  # CometD: subscribing twice in one session changes nothing
+            self.unsubscribe(session, channel)  # "replay": start again from the new id
         if not self.channel_exists(base, kind):
             if kind is ChannelKind.GENERIC and self.config.generic_dynamic_channels:
                 self.create_streaming_channel(base)
@@ -675,26 +740,60 @@ class Org:
                 return True
         return False
 
+    def _hour(self) -> int:
+        return int(self.clock.now() // 3600)
+
+    def _count_published(
+        self, base: str, kind: ChannelKind, event: RetainedEvent, message: Any
+    ) -> None:
+        """Publish hook: platform events published this hour (HourlyPublishedPlatformEvents)."""
+        if kind is not ChannelKind.PLATFORM_EVENT or base.endswith("__chn"):
+            return
+        hour, n = self._published_hour
+        now = self._hour()
+        self._published_hour = (now, (n if hour == now else 0) + 1)
+
+    def published_this_hour(self) -> int:
+        hour, n = self._published_hour
+        return n if hour == self._hour() else 0
+
     def limits(self) -> dict[str, dict[str, int]]:
+        api_max = self.config.daily_api_requests
+        used_api = self.token_requests + self.api_requests
         out = {
-            "DailyApiRequests": {"Max": 15000, "Remaining": 15000 - self.token_requests},
+            "DailyApiRequests": {"Max": api_max, "Remaining": max(0, api_max - used_api)},
             "DurableStreamingApiConcurrentClients": {
                 "Max": self.config.max_concurrent_clients,
                 "Remaining": max(0, self.config.max_concurrent_clients - len(self.sessions)),
             },
-            "HourlyPublishedPlatformEvents": {"Max": 250000, "Remaining": 250000},
         }
         for allocation in sorted(set(ALLOCATION_OF_KIND.values())):
             out[allocation] = {
                 "Max": self.allocation_max(allocation),
                 "Remaining": self.allocation_remaining(allocation),
             }
+        out.update(self._more_limits(out))
         return out
 
-
-def wake_all(sessions: Iterable[Session]) -> None:
-    for s in sessions:
-        s.wake()
+    def _more_limits(self, out: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        """The other streaming counters /limits/ reports (reference auth-and-discovery §3.2):
+        API 36.0-and-earlier names mirror the durable ones; standard-volume events are a
+        legacy allocation nothing here spends; the monthly entitlement is 0 without the
+        add-on."""
+        hourly = self.config.hourly_published_platform_events
+        monthly = self.config.monthly_platform_events_entitlement
+        return {
+            "HourlyPublishedPlatformEvents": {
+                "Max": hourly,
+                "Remaining": max(0, hourly - self.published_this_hour()),
+            },
+            "HourlyPublishedStandardVolumePlatformEvents": {"Max": 1000, "Remaining": 1000},
+            "DailyStandardVolumePlatformEvents": {"Max": 10000, "Remaining": 10000},
+            "MonthlyPlatformEventsUsageEntitlement": {"Max": monthly, "Remaining": monthly},
+            "DailyStreamingApiEvents": dict(out["DailyDurableStreamingApiEvents"]),
+            "DailyGenericStreamingApiEvents": dict(out["DailyDurableGenericStreamingApiEvents"]),
+            "StreamingApiConcurrentClients": dict(out["DurableStreamingApiConcurrentClients"]),
+        }
 
 
 async def sweep_forever(org: Org, every: float = 1.0) -> None:

@@ -1,5 +1,7 @@
 """The REST endpoints a streaming user touches (reference §1.9): API versions, limits,
-platform-event publish, generic push, PushTopic and plain records whose changes fire events.
+platform-event publish, generic push, PushTopic and plain records whose changes fire events;
+and what channel discovery reads: queries and Tooling queries with paging, describeGlobal
+and sobject describes (``queries``, ``describe``).
 """
 
 from __future__ import annotations
@@ -10,14 +12,26 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from . import describe, event_publish
 from .bayeux import bearer
+from .config import User
 from .org import AuthInvalid, Org
+from .organization import query_organization
+from .queries import INSUFFICIENT_ACCESS, QueryService
 
 JSON = "application/json"
 _VERSION = re.compile(r"^v(\d+\.\d)$")
 _OBJECT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_BATCH = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
+_ORGANIZATION = re.compile(r"\bFROM\s+Organization\b", re.IGNORECASE)
 
-_RELEASES = {37: "Summer '16", 62: "Winter '25"}
+_SEASONS = ("Winter", "Spring", "Summer")
+
+
+def release_name(version: str) -> str:
+    """The release of an API version: three a year, 62.0 = Winter '25, 68.0 = Winter '27."""
+    steps = int(float(version)) - 62
+    return f"{_SEASONS[steps % 3]} '{25 + steps // 3:02d}"
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:
@@ -28,19 +42,26 @@ def _errors(code: str, message: str, status: int = 400) -> web.Response:
     return _json([{"message": message, "errorCode": code}], status)
 
 
-def _created(record_id: str) -> web.Response:
-    return _json({"id": record_id, "success": True, "errors": []}, 201)
+def _created(record_id: str, errors: list[dict[str, Any]] | None = None) -> web.Response:
+    return _json({"id": record_id, "success": True, "errors": errors or []}, 201)
+
+
+def _batch(request: web.Request) -> int | None:
+    """The page size a client asks for (``Sforce-Query-Options: batchSize=N``)."""
+    m = _BATCH.search(request.headers.get("Sforce-Query-Options", ""))
+    return int(m.group(1)) if m else None
 
 
 class RestApi:
     def __init__(self, org: Org) -> None:
         self.org = org
+        self.queries = QueryService(org)
 
     async def versions(self, request: web.Request) -> web.Response:
         return _json(
             [
                 {
-                    "label": _RELEASES.get(int(float(v)), f"API {v}"),
+                    "label": release_name(v),
                     "url": f"/services/data/v{v}",
                     "version": v,
                 }
@@ -54,9 +75,10 @@ class RestApi:
         except AuthInvalid:
             return web.Response(status=403, text="Bad_OAuth_Token")
         user = self.org.users[username]
+        base = self.org.config.public_url or f"{request.scheme}://{request.host}"
         return _json(
             {
-                "sub": user.user_id,
+                "sub": f"{base}/id/{self.org.org_id}/{user.user_id}",
                 "user_id": user.user_id,
                 "organization_id": self.org.org_id,
                 "preferred_username": username,
@@ -74,10 +96,25 @@ class RestApi:
             return _errors("INVALID_SESSION_ID", "Session expired or invalid", 401)
         parts = [p for p in request.match_info["tail"].split("/") if p]
         method = request.method
+        self.org.api_requests += 1
+        user = self.org.users[username]
         if parts == ["limits"] and method == "GET":
+            if not user.view_setup:  # the resource needs View Setup and Configuration
+                return _errors(self.org.config.limits_refusal, INSUFFICIENT_ACCESS, 403)
             return _json(self.org.limits())
-        if parts == ["query"] and method == "GET":
-            return self._query(request.query.get("q", ""))
+        tooling = parts[:1] == ["tooling"]
+        api = parts[1:] if tooling else parts
+        if api[:1] == ["query"] and len(api) <= 2 and method == "GET":
+            return self._query(request, user, m.group(1), tooling, api[1:])
+        if parts == ["sobjects"] and method == "GET":
+            return _json(describe.describe_global(self.org, user, m.group(1)))
+        if len(parts) == 3 and parts[0] == "sobjects" and parts[2] == "describe":
+            if method != "GET":
+                return _errors("METHOD_NOT_ALLOWED", "HTTP Method not allowed", 405)
+            found = describe.describe(self.org, user, parts[1], m.group(1))
+            if found is None:
+                return _errors("NOT_FOUND", "The requested resource does not exist", 404)
+            return _json(found)
         if len(parts) >= 2 and parts[0] == "sobjects" and _OBJECT.match(parts[1]):
             body: Any = None
             if method in ("POST", "PATCH"):
@@ -102,8 +139,19 @@ class RestApi:
                 return _errors("METHOD_NOT_ALLOWED", "HTTP Method not allowed", 405)
             if name not in self.org.platform_events:
                 return _errors("NOT_FOUND", "The requested resource does not exist", 404)
-            self.org.publish_platform_event(name, body, username)
-            return _created(self.org.ids.new("e00"))
+            definition = self.org.catalog.events.get(name)
+            if definition is not None and self.org.config.publish_checks_fields:
+                body, errors = event_publish.check(definition, body)
+                if errors:
+                    return _json(errors, 400)
+            event = self.org.publish_platform_event(name, body, username)
+            enqueued: list[dict[str, Any]] = [
+                {"statusCode": "OPERATION_ENQUEUED", "message": event.event_uuid, "fields": []}
+            ]
+            # the EventUuid lets a publisher match its call to the event delivered
+            return _created(
+                self.org.ids.new("e00"), enqueued if self.org.config.publish_enqueued_status else []
+            )
         if name == "StreamingChannel":
             return self._streaming_channel(method, rest, body)
         if name == "PushTopic":
@@ -117,10 +165,12 @@ class RestApi:
             except ValueError as exc:
                 code, _, message = str(exc).partition(":")
                 return _errors(code, message)
-        if method == "POST" and len(rest) == 2 and rest[1] == "push":
+        if len(rest) == 2 and rest[1] == "push" and method in ("GET", "POST"):
             channel = self.org.streaming_channels.get(rest[0])
             if channel is None:
                 return _errors("NOT_FOUND", "The requested resource does not exist", 404)
+            if method == "GET":
+                return _json({"OnlineUserIds": self._online(channel), "ChannelName": channel})
             events = body.get("pushEvents")
             if not isinstance(events, list) or not events:
                 return _errors("INVALID_INPUT", "pushEvents must be a non-empty array")
@@ -132,8 +182,7 @@ class RestApi:
                         "INVALID_INPUT", "payload must be a string of at most 3000 characters"
                     )
                 self.org.publish_generic(channel, payload)
-                fanout = len(self.org.subscribers.get(channel, []))
-                results.append({"fanoutCount": fanout, "userOnlineStatus": {}})
+                results.append(self._push_result(channel, item.get("userIds") or []))
             return _json(results)
         if method == "GET" and not rest:
             return _json(
@@ -145,6 +194,29 @@ class RestApi:
                 }
             )
         return _errors("METHOD_NOT_ALLOWED", "HTTP Method not allowed", 405)
+
+    def _online(self, channel: str) -> list[str]:
+        """User ids of the sessions subscribed to a generic channel."""
+        users = self.org.users
+        ids = {
+            users[s.username].user_id
+            for s, _ in self.org.subscribers.get(channel, [])
+            if s.username in users
+        }
+        return sorted(ids)
+
+    def _push_result(self, channel: str, user_ids: list[Any]) -> dict[str, Any]:
+        """The push resource's answer: a broadcast reaches every subscriber (fanoutCount
+        -1, or 0 with none); a push to listed users counts those online. Delivery itself
+        is a broadcast here (the emulator does not target users)."""
+        online = set(self._online(channel))
+        if user_ids:
+            status = {str(u): str(u) in online for u in user_ids}
+            return {"fanoutCount": sum(status.values()), "userOnlineStatus": status}
+        subscribers = len(self.org.subscribers.get(channel, []))
+        if subscribers and self.org.config.push_broadcast_fanout_minus_one:
+            return {"fanoutCount": -1, "userOnlineStatus": {}}
+        return {"fanoutCount": subscribers, "userOnlineStatus": {}}
 
     def _push_topic(self, method: str, rest: list[str], body: Any) -> web.Response:
         if method == "POST" and not rest:
@@ -201,20 +273,20 @@ class RestApi:
             return web.Response(status=204)
         return _errors("METHOD_NOT_ALLOWED", "HTTP Method not allowed", 405)
 
-    def _query(self, soql: str) -> web.Response:
-        """Only what channel discovery needs: all PushTopic or StreamingChannel records."""
-        m = re.search(r"\bFROM\s+(\w+)", soql, re.IGNORECASE)
-        obj = m.group(1).lower() if m else ""
-        if obj == "pushtopic":
-            records = [t.record() for t in self.org.push_topics.values()]
-        elif obj == "streamingchannel":
-            records = [
-                {"attributes": {"type": "StreamingChannel"}, "Id": rid, "Name": n}
-                for rid, n in self.org.streaming_channels.items()
-            ]
-        else:
-            return _errors(
-                "MALFORMED_QUERY",
-                "this emulator answers queries on PushTopic and StreamingChannel only",
+    def _query(
+        self, request: web.Request, user: User, version: str, tooling: bool, locator: list[str]
+    ) -> web.Response:
+        """A query (``?q=``) or its next page (``query/<locator>``), data or Tooling API."""
+        batch = _batch(request)
+        if locator:
+            body, status = self.queries.more(
+                locator[0], tooling=tooling, user=user, version=version, batch=batch
             )
-        return _json({"totalSize": len(records), "done": True, "records": records})
+            return _json(body, status)
+        soql = request.query.get("q", "")
+        if not tooling and _ORGANIZATION.search(soql):
+            return _json(*query_organization(self.org, soql))
+        body, status = self.queries.query(
+            soql, tooling=tooling, user=user, version=version, batch=batch
+        )
+        return _json(body, status)

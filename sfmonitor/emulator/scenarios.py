@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+import string
 import time
+import uuid
 from collections.abc import Callable
 
+from .catalog_seed import seed_demo
 from .org import Org
 
 DEMO_CHANNELS: tuple[str, ...] = (
@@ -87,6 +90,7 @@ class Scenario:
             )
         org.platform_events.add("Order_Placed__e")
         org.create_streaming_channel("/u/notifications")
+        seed_demo(org)  # more of every kind of channel, for discovery
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -188,12 +192,15 @@ class Scenario:
                 "Status": status,
                 "LoginType": "Application",
                 "Application": "Browser",
-                "EventIdentifier": f"{self.rng.getrandbits(64):016x}",
-                "LoginKey": f"{self.rng.getrandbits(40):010x}",
-                "SessionKey": f"{self.rng.getrandbits(40):010x}",
+                "EventIdentifier": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+                "LoginKey": self._key(),  # 16 characters, like QfNecrLXSII6fsBq
+                "SessionKey": self._key(),
             },
         )
         return f"login {user} {status}"
+
+    def _key(self) -> str:
+        return "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(16))
 
     def step(self) -> str:
         """One action; the first steps cycle through every action so every channel fires."""

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from . import load
+from .authorize import AuthorizeEndpoint
 from .bayeux import CometdEndpoint, DuplicateConnect
 from .clock import Clock
 from .config import EmulatorConfig
@@ -27,6 +29,9 @@ from .oauth import TokenEndpoint
 from .org import ALLOCATION_OF_KIND, Org, sweep_forever
 from .rest import RestApi
 from .scenarios import Scenario
+
+if TYPE_CHECKING:
+    from .pubsub_server import PubSubServer
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +74,7 @@ class Emulator:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.cometd = CometdEndpoint(self.org, self.faults)
         self.app = self._build_app()
+        self.pubsub: PubSubServer | None = None  # start_pubsub() adds the gRPC server
 
     # --- application ---------------------------------------------------------------------
 
@@ -77,8 +83,10 @@ class Emulator:
 
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._fault_middleware], client_max_size=64 << 20)
+        app.on_response_prepare.append(self._date_header)
         rest = RestApi(self.org)
         token = TokenEndpoint(self.org, self._base_url)
+        app.add_routes(AuthorizeEndpoint(self.org, token.codes).routes())
         app.add_routes(
             [
                 web.post("/services/oauth2/token", token.handle),
@@ -96,6 +104,11 @@ class Emulator:
             app.add_routes(ControlApi(self).routes())
         return app
 
+    async def _date_header(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Every reply's ``Date`` is the org's time (the movable clock), as Salesforce's is
+        its own: a client compares event creation dates with it, not with its own clock."""
+        response.headers["Date"] = email.utils.formatdate(self.org.clock.now(), usegmt=True)
+
     async def _cometd(self, request: web.Request) -> web.StreamResponse:
         try:
             return await self.cometd.handle(request)
@@ -106,7 +119,8 @@ class Emulator:
     @web.middleware
     async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         scope = _scope(request.path)
-        fault = self.faults.take(scope) if scope else None
+        target = f"{request.path} {request.query.get('q', '')}"
+        fault = self.faults.take(scope, target) if scope else None
         try:
             if fault is None:
                 return await handler(request)
@@ -175,7 +189,22 @@ class Emulator:
         self.spawn(sweep_forever(self.org))
         return self.url
 
+    async def start_pubsub(
+        self, host: str = "127.0.0.1", port: int = 0, tls: tuple[bytes, bytes] | None = None
+    ) -> str:
+        """Serve the Pub/Sub API (gRPC) over the same org; ``tls`` is (cert PEM, key PEM).
+        Returns ``host:port``. Imported here so that CometD-only runs never load gRPC."""
+        from .pubsub_server import PubSubServer
+
+        if self.pubsub is None:
+            self.pubsub = PubSubServer(self)
+            await self.pubsub.start(host, port, tls)
+        return self.pubsub.address
+
     async def stop(self) -> None:
+        if self.pubsub is not None:
+            await self.pubsub.stop()
+            self.pubsub = None
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -262,4 +291,5 @@ class Emulator:
                 "fired": dict(self.faults.fired),
             },
             "clock_ms": self.org.clock.now_ms(),
+            "pubsub": self.pubsub.state() if self.pubsub is not None else None,
         }

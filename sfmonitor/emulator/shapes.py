@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from typing import Any
 
-from .clock import iso_ms
+from ..timefmt import iso_from_ms
 
 
 def schema_id(name: str) -> str:
@@ -23,7 +23,11 @@ def pushtopic_event(
     return {
         "channel": channel,
         "data": {
-            "event": {"createdDate": iso_ms(created_ms), "replayId": replay_id, "type": change},
+            "event": {
+                "createdDate": iso_from_ms(created_ms),
+                "replayId": replay_id,
+                "type": change,
+            },
             "sobject": sobject,
         },
     }
@@ -34,23 +38,29 @@ def generic_event(channel: str, replay_id: int, created_ms: int, payload: str) -
     return {
         "channel": channel,
         "data": {
-            "event": {"createdDate": iso_ms(created_ms), "replayId": replay_id},
+            "event": {"createdDate": iso_from_ms(created_ms), "replayId": replay_id},
             "payload": payload,
         },
     }
 
 
 def platform_event(
-    channel: str, replay_id: int, created_ms: int, created_by: str, fields: dict[str, Any]
+    channel: str,
+    replay_id: int,
+    created_ms: int,
+    created_by: str,
+    fields: dict[str, Any],
+    event_uuid: str | None = None,
 ) -> dict[str, Any]:
-    """§3.3: no data.event.createdDate; the time is payload.CreatedDate."""
-    payload = {"CreatedDate": iso_ms(created_ms), "CreatedById": created_by, **fields}
+    """§3.3: no data.event.createdDate; the time is payload.CreatedDate. ``event_uuid``
+    is the one the publish call answered with (a new one when not given)."""
+    payload = {"CreatedDate": iso_from_ms(created_ms), "CreatedById": created_by, **fields}
     return {
         "channel": channel,
         "data": {
             "schema": schema_id(channel),
             "payload": payload,
-            "event": {"EventUuid": str(uuid.uuid4()), "replayId": replay_id},
+            "event": {"EventUuid": event_uuid or str(uuid.uuid4()), "replayId": replay_id},
         },
     }
 
@@ -81,9 +91,13 @@ def monitoring_event(
 ) -> dict[str, Any]:
     """§3.5: real-time event monitoring; the time is payload.EventDate."""
     event_uuid = str(uuid.uuid4())
-    payload: dict[str, Any] = {"EventDate": iso_ms(created_ms), "EventUuid": event_uuid, **fields}
+    payload: dict[str, Any] = {
+        "EventDate": iso_from_ms(created_ms),
+        "EventUuid": event_uuid,
+        **fields,
+    }
     if created_date:
-        payload["CreatedDate"] = iso_ms(created_ms)
+        payload["CreatedDate"] = iso_from_ms(created_ms)
     return {
         "channel": channel,
         "data": {

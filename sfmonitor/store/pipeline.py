@@ -345,7 +345,7 @@ class Capture:
             if self._stop_requested:
                 return
             await client.start()
-            if self._stop_requested:  # asked while logging in: the client did not see it
+            if self._stop_requested:  # stop() came while logging in: start() forgot it
                 return
             for sub in self.subscriptions:
                 self._subscribe_task(sub.channel, None)

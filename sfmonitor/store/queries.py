@@ -445,3 +445,13 @@ class EventQueries:
 
     def max_event_id(self) -> int:
         return int(self._read("SELECT coalesce(max(id), 0) FROM events")[0][0])
+
+    def newest_created(self, profile_id: int, upto_id: int) -> int | None:
+        """The newest event time of a profile among events stored up to ``upto_id`` (an
+        index walk from the newest end; ms). Any filtered view's newest is no newer."""
+        rows = self._read(
+            "SELECT created_at FROM events INDEXED BY events_created "
+            "WHERE profile_id = ? AND id <= ? ORDER BY created_at DESC LIMIT 1",
+            (profile_id, upto_id),
+        )
+        return int(rows[0][0]) if rows else None

@@ -9,19 +9,38 @@ Code written for aio-sf-streaming runs with only the import changed::
         await client.subscribe("/event/Low_Ink__e")
         async for event in client.events():
             ...
+
+Where things are: ``core`` (the public class: start, subscribe, the one pass over events),
+``connectors``/``mixins``/``simple`` (the seed's composition), ``session`` (the engine: poll
+loop and recovery) with ``phase`` (its lifecycle) and ``subscriptions``, ``bayeux`` (message
+builders and reply readers, pure), ``batches`` (reply bodies to messages), ``transport`` and
+``http`` (bounded HTTP), ``endpoints`` (where credentials may go), ``policy`` (retries,
+backoff, login bound), ``state`` (what listeners are told), ``errors`` (one tree),
+``replay`` and ``events`` (value types the store shares).
 """
 
-from .connectors import BaseConnector, PasswordSalesforceStreaming, RefreshTokenSalesforceStreaming
+from .connectors import (
+    BaseConnector,
+    PasswordSalesforceStreaming,
+    RefreshTokenSalesforceStreaming,
+    TokenSource,
+    TokenSourceSalesforceStreaming,
+)
 from .core import BaseSalesforceStreaming
 from .errors import (
     AuthenticationError,
     BayeuxError,
+    ClientStateError,
     ConnectionFailedError,
     HttpStatusError,
+    InsecureEndpointError,
     MalformedResponseError,
+    MissingCredentialsError,
+    RedirectRefusedError,
     ResponseTooLargeError,
     StreamingError,
     TransportError,
+    UsageError,
     parse_error,
 )
 from .events import EventKind, StreamEvent
@@ -54,16 +73,20 @@ __all__ = [
     "BayeuxError",
     "ChannelChange",
     "ChannelStatus",
+    "ClientStateError",
     "ConnectionFailedError",
     "ConnectionState",
     "EventKind",
     "GapNotice",
     "HttpStatusError",
+    "InsecureEndpointError",
     "LiveSince",
     "MalformedResponseError",
+    "MissingCredentialsError",
     "Notice",
     "PasswordSalesforceStreaming",
     "ReSubscribeMixin",
+    "RedirectRefusedError",
     "RefreshTokenSalesforceStreaming",
     "ReplayMixin",
     "ReplayType",
@@ -74,7 +97,10 @@ __all__ = [
     "StreamEvent",
     "StreamingError",
     "TimeoutAdviceMixin",
+    "TokenSource",
+    "TokenSourceSalesforceStreaming",
     "TransportError",
+    "UsageError",
     "creation_time_of",
     "parse_error",
     "replay_id_of",

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .replay import creation_time_of, parse_time, replay_id_of
+from sfmonitor.timefmt import parse_time
+
+from .replay import creation_time_of, replay_id_of
 
 _PREFIX_OBJECTS = {
     "001": "Account",

@@ -5,14 +5,17 @@ class MyClient(ReplayMixin, AutoReconnectMixin, PasswordSalesforceStreaming): ..
 
 from __future__ import annotations
 
+import enum
+import logging
 from typing import Any
 
-import aiohttp
 import orjson
 
 from .errors import TransportError
-from .replay import LiveSince, ReplayType
-from .transport import describe, read_bounded, ssl_context
+from .http import fetch_once
+from .replay import LiveSince, ReplayType, usable_replay_id
+
+log = logging.getLogger(__name__)
 
 
 class TimeoutAdviceMixin:
@@ -35,8 +38,11 @@ class ReplayMixin:
     async def store_replay_id(self, channel: str, replay_id: int, creation_time: str) -> None:
         """Persist the replay id of an event (default: nothing is stored)."""
 
-    async def get_last_replay_id(self, channel: str) -> int | ReplayType | LiveSince:
-        """The replay id to resume ``channel`` from, a ``ReplayType``, or a ``LiveSince``."""
+    async def get_last_replay_id(self, channel: str) -> int | ReplayType | LiveSince | None:
+        """The replay id to resume ``channel`` from, a ``ReplayType``, or a ``LiveSince``.
+
+        As in aio-sf-streaming, any false value (``None``, ``0``) means "new events only",
+        and any enum member counts by its value (the seed's own ``ReplayType`` too)."""
         return ReplayType.NEW_EVENTS
 
     def _replay_store(self) -> Any:
@@ -46,32 +52,52 @@ class ReplayMixin:
         return self.store_replay_id
 
     async def _initial_replay(self, channel: str) -> int | LiveSince:
-        value = await self.get_last_replay_id(channel)
-        return value if isinstance(value, LiveSince) else int(value)
+        value: Any = await self.get_last_replay_id(channel)
+        if isinstance(value, LiveSince):
+            return value
+        if isinstance(value, enum.Enum):
+            value = value.value
+        if not value:
+            return int(ReplayType.NEW_EVENTS)  # the seed: "No response => only new events"
+        try:
+            replay = int(value)
+        except (TypeError, ValueError, OverflowError):
+            replay = 0
+        if replay in (ReplayType.ALL_EVENTS, ReplayType.NEW_EVENTS) or usable_replay_id(replay):
+            return replay
+        # Not a replay id Salesforce could serve: resume from everything retained (the
+        # store drops what it already has) rather than lose what was published meanwhile.
+        fallback = ReplayType.NEW_EVENTS
+        if getattr(self, "stale_replay", "replay_all") == "replay_all":
+            fallback = ReplayType.ALL_EVENTS
+        log.warning(
+            "get_last_replay_id(%r) returned %.40r, which is not a replay id; subscribing "
+            "with %d instead",
+            channel,
+            value,
+            int(fallback),
+        )
+        return int(fallback)
 
 
 class AutoVersionMixin:
     """Use the newest API version the instance offers (``GET /services/data/``)."""
 
-    auto_version = True
     version: str
     http_options: Any
 
     async def _resolve_version(self, instance_url: str) -> str:
-        opts = self.http_options
+        _, body = await fetch_once(
+            "GET",
+            f"{instance_url}/services/data/",
+            self.http_options,
+            what="reading the API versions",
+            limit=1 << 20,
+        )
         try:
-            async with (
-                aiohttp.ClientSession() as http,
-                http.get(
-                    f"{instance_url}/services/data/",
-                    proxy=opts.proxy,
-                    ssl=ssl_context(opts.ssl),
-                    timeout=aiohttp.ClientTimeout(total=opts.request_timeout),
-                ) as resp,
-            ):
-                data = orjson.loads(await read_bounded(resp, 1 << 20))
-        except (aiohttp.ClientError, TimeoutError, OSError, orjson.JSONDecodeError) as exc:
-            raise TransportError(f"cannot read API versions: {describe(exc)}") from exc
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise TransportError(f"cannot read API versions: {exc}") from exc
         if isinstance(data, list) and data and isinstance(data[-1], dict):
             return str(data[-1].get("version", self.version))
         return self.version

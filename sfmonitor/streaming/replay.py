@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
+
+# The time helpers live in the neutral ``sfmonitor.timefmt``; they are re-exported here for
+# callers that have not switched their import yet.
+from sfmonitor.timefmt import iso_from_ms, parse_time
+
+__all__ = [
+    "MAX_REPLAY_ID",
+    "LiveSince",
+    "ReplayType",
+    "creation_time_of",
+    "iso_from_ms",
+    "parse_time",
+    "replay_id_of",
+    "usable_replay_id",
+]
 
 
 class ReplayType(enum.IntEnum):
@@ -25,21 +39,33 @@ class LiveSince:
     since: float
 
 
+# Salesforce's replay ids are Java longs that only go up from 1: 1 .. 2**63-1.
+MAX_REPLAY_ID = 2**63 - 1
+
+
+def usable_replay_id(value: Any) -> int | None:
+    """``value`` if it can be a replay id to resume from (an int in 1 .. 2**63-1), else None.
+
+    Anything else a server may send (2**63 and over, zero or negative, a float, a string, a
+    boolean) is not usable: the event carrying it is still delivered, but the id never
+    becomes a channel's resume point or de-duplication mark, where one bad value would make
+    every later event look like a duplicate (or, in SQLite, overflow an INTEGER).
+    """
+    if type(value) is int and 0 < value <= MAX_REPLAY_ID:
+        return value
+    return None
+
+
 def replay_id_of(message: dict[str, Any]) -> int | None:
-    """``data.event.replayId`` for every event kind, or None."""
+    """``data.event.replayId`` for every event kind, or None when absent or not usable
+    (see ``usable_replay_id``): ``StreamEvent.replay_id`` is None for those."""
     data = message.get("data")
     if not isinstance(data, dict):
         return None
     event = data.get("event")
     if not isinstance(event, dict):
         return None
-    rid = event.get("replayId")
-    return rid if isinstance(rid, int) and not isinstance(rid, bool) else None
-
-
-def iso_from_ms(ms: int) -> str:
-    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return usable_replay_id(event.get("replayId"))
 
 
 def creation_time_of(message: dict[str, Any]) -> str | None:
@@ -68,17 +94,3 @@ def creation_time_of(message: dict[str, Any]) -> str | None:
         if isinstance(value, str):
             return value
     return None
-
-
-def parse_time(text: str | None) -> datetime | None:
-    """A Salesforce timestamp (``...Z`` or ``+0000``) as an aware UTC datetime, or None."""
-    if not text:
-        return None
-    try:
-        value = text.replace("Z", "+00:00")
-        if len(value) > 5 and value[-5] in "+-" and value[-3] != ":":
-            value = value[:-2] + ":" + value[-2:]
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)

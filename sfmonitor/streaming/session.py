@@ -6,7 +6,8 @@ while the caller processes a batch, and a slow caller only delays polling, never
 events: if the 40 s session deadline passes, the session is re-established and every
 channel re-subscribed from the last replay id received (reference §9).
 
-Recovery rules (reference §4, §9):
+Where the engine stands is one ``Phase`` (``phase.py``), moved only by ``_enter``. Recovery
+rules (reference §4, §9), all in ``_follow_advice`` but the transport's:
 - a successful handshake clears the old advice, and every channel is re-subscribed;
 - ``403::Unknown client`` or ``reconnect: handshake`` -> new handshake (backoff if repeated);
 - ``401`` -> a new token (bounded by ``LoginGuard``), then a new handshake;
@@ -22,11 +23,12 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from . import bayeux
+from .bayeux import Batch, Message, checked_advice, error_of
 from .errors import (
     AuthenticationError,
     BayeuxError,
@@ -35,25 +37,19 @@ from .errors import (
     StreamingError,
     TransportError,
 )
-from .replay import LiveSince, ReplayType, creation_time_of, parse_time
-from .state import (
-    Backoff,
-    ChannelChange,
-    ChannelStatus,
-    ConnectionState,
-    GapNotice,
-    LoginGuard,
-    Notice,
-    StateChange,
-)
+from .http import ServerClock
+from .phase import Phase, advance
+from .policy import Backoff, LoginGuard, Policy
+from .replay import LiveSince
+from .state import ConnectionState, Notice, StateChange
+from .subscriptions import Channel, Subscriptions
 from .transport import HttpOptions, Transport
+
+__all__ = ["STOP", "CometdSession", "Hooks"]
 
 log = logging.getLogger(__name__)
 
-Message = dict[str, Any]
-Batch = list[Message]
 STOP = object()  # queue sentinel: iteration ends
-STALE_REPLAY_POLICIES = ("replay_all", "new_only", "fail")
 
 
 @dataclass
@@ -66,65 +62,7 @@ class Hooks:
     notify: Callable[[Notice], None]
 
 
-@dataclass
-class Policy:
-    auto_reconnect: bool = True
-    stale_replay: str = "replay_all"
-    subscribe_retries: int = 0  # extra attempts for a retryable subscribe failure
-    subscribe_retry_delay: float = 0.1
-    subscribe_retry_factor: float = 1.0
-    subscribe_retry_max_delay: float = 30.0
-    queue_batches: int = 4  # replies buffered ahead of the caller
-    http_margin: float = 30.0  # HTTP read timeout = advice.timeout + this (§2.5)
-    # At most this many logins per window: a loop of logins (a token that keeps being
-    # refused) must not hammer the org, yet a few revocations in a row are normal.
-    login_limit: int = 10
-    login_window: float = 300.0
-    backoff_cap: float = 60.0
-    # A channel that went live with -1 and has received nothing has no replay id to resume
-    # from; it is resumed with -2, dropping events created this long before it went live
-    # (a margin for the difference between the server's clock and ours).
-    clock_skew: float = 120.0
-
-
-@dataclass
-class Channel:
-    """A subscription the caller wants; it survives re-handshakes."""
-
-    name: str
-    replay: int | None = None  # explicit replay asked by the caller, used once
-    live_since: float | None = None  # when it went live from -1 (no replay id known yet)
-    status: ChannelStatus = ChannelStatus.SUBSCRIBING
-    sent_in: int = -1  # the session number it was last sent in
-    attempts: int = 0
-    waiters: list[asyncio.Future[Batch]] = field(default_factory=list)
-
-
-def _is_replay_invalid(text: str) -> bool:
-    return text.startswith("400::The replayId") and "invalid" in text
-
-
-def _find(replies: Batch, channel: str) -> Message | None:
-    return next((m for m in replies if type(m) is dict and m.get("channel") == channel), None)
-
-
-def _failure_reason(reply: Message) -> str | None:
-    ext = reply.get("ext")
-    sfdc = ext.get("sfdc") if isinstance(ext, dict) else None
-    reason = sfdc.get("failureReason") if isinstance(sfdc, dict) else None
-    return reason if isinstance(reason, str) else None
-
-
-def _error_of(reply: Message) -> BayeuxError:
-    error = reply.get("error")
-    return BayeuxError(
-        error if isinstance(error, str) else "unsuccessful reply without error",
-        _failure_reason(reply),
-        reply.get("channel"),
-    )
-
-
-class CometdSession:
+class CometdSession(Subscriptions):
     def __init__(self, hooks: Hooks, http: HttpOptions, version: str, policy: Policy) -> None:
         self.hooks = hooks
         self.http = http
@@ -134,19 +72,19 @@ class CometdSession:
         self.channels: dict[str, Channel] = {}
         self.high: dict[str, int] = {}  # newest replay id handed to the caller, per channel
         self.cutoff: dict[str, float] = {}  # channel -> drop replayed events created before
-        self.state = ConnectionState.STOPPED
+        self.state = ConnectionState.STOPPED  # what listeners were last told
         self.client_id: str | None = None
         self.instance_url = ""
         self.token: str | None = None
         self.advice: dict[str, Any] = {}
-        self.duplicates_dropped = 0
+        self.unusable_replay_ids = 0  # events delivered whose replay id cannot be used
         self.session_number = 0
+        self.clock = ServerClock()  # the server's time, from the Date of its replies
+        self._phase = Phase.NEW
+        self._advice_warned: set[str] = set()
         self._transport: Transport | None = None
         self._ids = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
-        self._closing = False
-        self._need_session = False
-        self._need_token = True
         self._backoff = Backoff(cap=policy.backoff_cap)
         self._logins = LoginGuard(policy.login_limit, policy.login_window)
         self._poll_retries = 0
@@ -158,42 +96,46 @@ class CometdSession:
     def endpoint(self) -> str:
         return f"{self.instance_url}/cometd/{self.version}"
 
+    @property
+    def phase(self) -> Phase:
+        return self._phase
+
     async def open(self) -> None:
-        """Authenticate and handshake; errors propagate to the caller of ``start()``."""
+        """Authenticate and handshake; errors propagate to the caller of ``start()``.
+
+        The first ``/meta/connect`` is the poll task's first poll: Salesforce answers it at
+        once, but a stock CometD server holds it (Faye: 60 s), and the seed library (like
+        jsforce and Faye's own client) returns from ``start()`` after the handshake."""
+        self._enter(Phase.OPENING)
         self._set_state(ConnectionState.CONNECTING)
         try:
             await self._login()
             self.version = await self.hooks.resolve_version(self.instance_url)
             await self._handshake()
-            await self._first_connect()
+            self._enter(Phase.LIVE)  # refused if close() came meanwhile
         except BaseException as exc:
-            self._set_state(ConnectionState.FAILED, str(exc))
-            await self._drop_transport()
+            # cancelled or closed meanwhile: stopped, not failed
+            if not isinstance(exc, asyncio.CancelledError) and self._phase is Phase.OPENING:
+                self._fail(exc)
+            # a clientId here means a handshake that close() overtook: end it on the server
+            await self._drop_transport(disconnect=True)
             raise
         self._set_state(ConnectionState.CONNECTED)
         self._task = asyncio.create_task(self._run(), name="sfmonitor-cometd-poll")
 
     async def close(self) -> None:
         """Stop polling, send ``/meta/disconnect``, close HTTP. Safe to call twice."""
-        self._closing = True
+        # a session being re-established is already gone on the server: nothing to end there
+        gone = self._phase in (Phase.HANDSHAKE, Phase.LOGIN)
+        self._enter(Phase.CLOSED)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
-        await self._drop_transport(disconnect=not self._need_session)
+        await self._drop_transport(disconnect=not gone)
         for ch in self.channels.values():
-            self._resolve(
-                ch,
-                [
-                    {
-                        "channel": "/meta/subscribe",
-                        "subscription": ch.name,
-                        "successful": False,
-                        "error": "client stopped",
-                    }
-                ],
-            )
+            self._resolve(ch, [bayeux.refused_subscribe(ch.name, "client stopped")])
         self._set_state(ConnectionState.STOPPED)
         self.stop_iteration()
 
@@ -201,58 +143,6 @@ class CometdSession:
         """Wake the caller's iteration so that it ends now."""
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(STOP)
-
-    async def subscribe(self, name: str, replay: int | None = None) -> Batch:
-        """Subscribe (also before the reply arrives, and across re-handshakes).
-
-        Returns the server's reply messages. ``replay`` overrides the stored replay id once.
-        """
-        ch = self.channels.get(name)
-        if ch is None:
-            ch = self.channels[name] = Channel(name)
-        ch.replay = replay
-        ch.attempts = 0
-        if replay is not None:
-            self.high.pop(name, None)  # the caller asked to see these events again
-            self.cutoff.pop(name, None)
-            ch.live_since = None
-        ch.status = ChannelStatus.SUBSCRIBING
-        self.hooks.notify(ChannelChange(name, ChannelStatus.SUBSCRIBING))
-        future: asyncio.Future[Batch] = asyncio.get_running_loop().create_future()
-        ch.waiters.append(future)
-        if self.state is ConnectionState.FAILED:
-            raise StreamingError("the client has failed; start it again")
-        if self.state is ConnectionState.CONNECTED and not self._need_session:
-            await self._send_subscribes([ch])
-        return await future
-
-    async def unsubscribe(self, name: str) -> Batch:
-        ch = self.channels.pop(name, None)
-        if ch is not None:
-            self._resolve(
-                ch,
-                [
-                    {
-                        "channel": "/meta/subscribe",
-                        "subscription": name,
-                        "successful": False,
-                        "error": "unsubscribed",
-                    }
-                ],
-            )
-        self.hooks.notify(ChannelChange(name, ChannelStatus.UNSUBSCRIBED))
-        if self._transport is None or self._need_session or not self.client_id:
-            return []
-        msg = {
-            "channel": "/meta/unsubscribe",
-            "clientId": self.client_id,
-            "subscription": name,
-            "id": self._next_id(),
-        }
-        try:
-            return await self._transport.post(self.endpoint, [msg])
-        except TransportError:
-            return []  # the next session will simply not re-subscribe it
 
     # --- the poll loop -------------------------------------------------------------------
 
@@ -263,8 +153,8 @@ class CometdSession:
         batch: Batch = []
         poll: asyncio.Future[Batch] | None = None
         try:
-            while not self._closing:
-                if self._need_session:
+            while self._phase is not Phase.CLOSED:
+                if self._phase is not Phase.LIVE:
                     if batch:
                         await self.queue.put(batch)
                         batch = []
@@ -285,19 +175,9 @@ class CometdSession:
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
-            self._set_state(ConnectionState.FAILED, str(exc))
+            self._fail(exc)
             for ch in self.channels.values():
-                self._resolve(
-                    ch,
-                    [
-                        {
-                            "channel": "/meta/subscribe",
-                            "subscription": ch.name,
-                            "successful": False,
-                            "error": f"client failed: {exc}",
-                        }
-                    ],
-                )
+                self._resolve(ch, [bayeux.refused_subscribe(ch.name, f"client failed: {exc}")])
             await self.queue.put(exc if isinstance(exc, Exception) else StreamingError(str(exc)))
         finally:
             if poll is not None and not poll.done():
@@ -305,22 +185,18 @@ class CometdSession:
                 await asyncio.gather(poll, return_exceptions=True)
 
     async def _poll(self) -> Batch:
-        """One ``/meta/connect``; returns the messages to hand to the caller."""
+        """One ``/meta/connect``; returns the messages to hand to the caller (checked and
+        de-duplicated as the caller reads them: the one pass)."""
         assert self._transport is not None
-        timeout = self.advice.get("timeout", 110_000) / 1000 + self.policy.http_margin
-        msg = {
-            "channel": "/meta/connect",
-            "clientId": self.client_id,
-            "connectionType": "long-polling",
-            "id": self._next_id(),
-        }
+        timeout = float(self.advice.get("timeout", 110_000)) / 1000 + self.policy.http_margin
+        msg = bayeux.connect(self.client_id, self._next_id())
         try:
-            replies = await self._transport.post(self.endpoint, [msg], timeout=timeout)
+            replies, rejected = await self._transport.exchange(self.endpoint, [msg], timeout)
         except HttpStatusError as exc:
-            if exc.status in (408, 500) and self._poll_retries < 2:
+            if exc.status in (408, 500) and self._poll_retries < self.policy.poll_retries:
                 # a superseded long poll (duplicate connect, §2.5): poll again
                 self._poll_retries += 1
-                await asyncio.sleep(0.05 * self._poll_retries)
+                await asyncio.sleep(self.policy.poll_retry_step * self._poll_retries)
                 return []
             await self._transport_failed(exc)
             return []
@@ -328,56 +204,37 @@ class CometdSession:
             await self._transport_failed(exc)
             return []
         self._poll_retries = 0
-        batch = replies  # checked and de-duplicated as the caller reads it (the one pass)
-        # the connect reply comes last (events first, §2.5) but is found by channel
-        reply = next(
-            (m for m in reversed(batch) if type(m) is dict and m.get("channel") == "/meta/connect"),
-            None,
-        )
+        if rejected:
+            self._rejected(rejected)
+        reply = bayeux.connect_reply(replies)
         if reply is None:
             await self._transport_failed(TransportError("connect reply missing from response"))
-            return batch
+        else:
+            await self._follow_advice(reply)
+        return replies
+
+    async def _follow_advice(self, reply: Message) -> None:
+        """The one place a connect reply's verdict and advice are followed (§2.4, §4)."""
         if reply.get("successful") is True:
             self._unknown_in_row = 0
             self._backoff.reset()
-            advice = reply.get("advice")
-            if isinstance(advice, dict):
-                self.advice.update(advice)
+            if "advice" in reply:
+                self.advice.update(checked_advice(reply["advice"], self._advice_warned))
             if self.state is not ConnectionState.CONNECTED:
                 self._set_state(ConnectionState.CONNECTED)
-            reconnect = self.advice.get("reconnect", "retry")
-            if reconnect in ("handshake", "none"):
-                self._need_session = True
+            if self.advice.get("reconnect", "retry") in ("handshake", "none"):
+                self._lose_session()
             interval = self.advice.get("interval", 0)
-            if isinstance(interval, int | float) and interval > 0:
+            if interval > 0:
                 await asyncio.sleep(interval / 1000)
-            return batch
-        await self._connect_failed(reply)
-        return batch
-
-    def before_cutoff(self, channel: str, message: Message) -> bool:
-        """During a -2 catch-up of a channel that had no replay id: skip older events."""
-        cutoff = self.cutoff.get(channel, self.cutoff.get(channel.partition("?")[0]))
-        if cutoff is None:
-            return False
-        created = parse_time(creation_time_of(message))
-        if created is not None and created.timestamp() < cutoff:
-            return True
-        self.cutoff.pop(channel, None)
-        self.cutoff.pop(channel.partition("?")[0], None)
-        return False
-
-    async def _connect_failed(self, reply: Message) -> None:
-        err = _error_of(reply)
-        raw_advice = reply.get("advice")
-        advice: dict[str, Any] = raw_advice if isinstance(raw_advice, dict) else {}
-        reason = err.failure_reason or ""
-        if reason.startswith("503") or err.code == 503:
+            return
+        err = error_of(reply)
+        advice = checked_advice(reply.get("advice"), self._advice_warned)
+        if bayeux.server_busy(err):
             await self._wait_and_reconnect(str(err))
-        elif err.code == 401 or reason.startswith("401"):
-            self._need_token = True
-            await self._wait_and_reconnect(str(err), delay=0.0)
-        elif "Unknown client" in err.text or advice.get("reconnect") == "handshake":
+        elif bayeux.token_refused(err):
+            await self._wait_and_reconnect(str(err), delay=0.0, new_token=True)
+        elif bayeux.unknown_client(err) or advice.get("reconnect") == "handshake":
             self._unknown_in_row += 1
             # a first Unknown client is routine (expiry); in a row it is a loop (cometd#2480)
             await self._wait_and_reconnect(
@@ -391,16 +248,18 @@ class CometdSession:
             await self._wait_and_reconnect(str(err))
 
     async def _transport_failed(self, exc: TransportError) -> None:
-        if isinstance(exc, HttpStatusError) and exc.status in (401, 403):
-            self._need_token = True
-        await self._wait_and_reconnect(str(exc))
+        refused = isinstance(exc, HttpStatusError) and exc.status in (401, 403)
+        await self._wait_and_reconnect(str(exc), new_token=refused)
 
-    async def _wait_and_reconnect(self, reason: str, delay: float | None = None) -> None:
-        """Mark the session for re-establishment after ``delay`` (None = next backoff)."""
+    async def _wait_and_reconnect(
+        self, reason: str, delay: float | None = None, new_token: bool = False
+    ) -> None:
+        """Mark the session for re-establishment (with a new token first if ``new_token``)
+        after ``delay`` (None = next backoff); without auto-reconnect, give up."""
         if not self.policy.auto_reconnect:
             raise ConnectionFailedError(reason)
         delay = self._backoff.next() if delay is None else delay
-        self._need_session = True
+        self._lose_session(new_token)
         self._set_state(ConnectionState.RECONNECTING, reason, delay)
         if delay > 0:
             await asyncio.sleep(delay)
@@ -409,20 +268,17 @@ class CometdSession:
         """New token if needed, new handshake, first connect, re-subscribe every channel."""
         await self._drop_transport(disconnect=True)
         try:
-            if self._need_token:
+            if self._phase is Phase.LOGIN:
                 await self._login()
+                self._enter(Phase.HANDSHAKE)
             await self._handshake()
-            await self._first_connect()
         except AuthenticationError:
             raise  # the credentials themselves were refused: retrying locks the user out
         except (BayeuxError, TransportError) as exc:
-            if isinstance(exc, BayeuxError) and (
-                exc.code == 401 or (exc.failure_reason or "").startswith("401")
-            ):
-                self._need_token = True
-            await self._wait_and_reconnect(str(exc))
+            refused = isinstance(exc, BayeuxError) and bayeux.token_refused(exc)
+            await self._wait_and_reconnect(str(exc), new_token=refused)
             return
-        self._need_session = False
+        self._enter(Phase.LIVE)
         self._set_state(ConnectionState.CONNECTED)
         await self._resubscribe_all()
 
@@ -440,193 +296,44 @@ class CometdSession:
         self._logins.record()
         self.token, self.instance_url = await self.hooks.fetch_token()
         self.instance_url = self.instance_url.rstrip("/")
-        self._need_token = False
-        log.debug("logged in: instance %s, access token %s", self.instance_url, self.token)
+        log.debug("logged in: instance %s", self.instance_url)  # never the token
 
     async def _handshake(self) -> None:
         await self._drop_transport()
         assert self.token is not None
-        self._transport = Transport(self.http, self.token)
+        self._transport = Transport(self.http, self.token, self.clock)
         self.session_number += 1
-        replies = await self._transport.post(
-            self.endpoint,
-            [
-                {
-                    "channel": "/meta/handshake",
-                    "version": "1.0",
-                    "minimumVersion": "1.0",
-                    "supportedConnectionTypes": ["long-polling"],
-                    "ext": {"replay": True},
-                    "id": self._next_id(),
-                }
-            ],
-        )
-        reply = _find(replies, "/meta/handshake")
+        replies = await self._transport.post(self.endpoint, [bayeux.handshake(self._next_id())])
+        reply = bayeux.find_reply(replies, bayeux.HANDSHAKE)
         if reply is None:
             raise TransportError("handshake reply missing from response")
         if reply.get("successful") is not True or not isinstance(reply.get("clientId"), str):
-            raise _error_of(reply)
+            raise error_of(reply)
         self.client_id = reply["clientId"]
         log.debug("handshake: clientId %s (session %d)", self.client_id, self.session_number)
         self.advice = {}  # a successful handshake carries no advice: forget the old one (§2.4)
 
-    async def _first_connect(self) -> None:
-        assert self._transport is not None
-        replies = await self._transport.post(
-            self.endpoint,
-            [
-                {
-                    "channel": "/meta/connect",
-                    "clientId": self.client_id,
-                    "connectionType": "long-polling",
-                    "id": self._next_id(),
-                }
-            ],
-        )
-        reply = _find(replies, "/meta/connect")
-        if reply is None:
-            raise TransportError("connect reply missing from response")
-        if reply.get("successful") is not True:
-            raise _error_of(reply)
-        if isinstance(reply.get("advice"), dict):
-            self.advice.update(reply["advice"])
-        if len(replies) > 1:
-            await self.queue.put(replies)
+    # --- phase and state -----------------------------------------------------------------
 
-    async def _resubscribe_all(self) -> None:
-        while True:
-            pending = [
-                ch
-                for ch in self.channels.values()
-                if ch.sent_in != self.session_number and ch.status is not ChannelStatus.ERROR
-            ]
-            if not pending or self._need_session:
-                return
-            await self._send_subscribes(pending)
+    def _enter(self, phase: Phase) -> None:
+        """Move to ``phase``: the one place the phase changes (``phase.advance`` refuses
+        a move that makes no sense)."""
+        self._phase = advance(self._phase, phase)
 
-    async def _replay_for(self, ch: Channel) -> int:
-        if ch.replay is not None:
-            return ch.replay
-        base = ch.name.partition("?")[0]
-        received = self.high.get(ch.name, self.high.get(base))
-        if received is not None:
-            return received
-        if ch.live_since is None:
-            initial = await self.hooks.initial_replay(ch.name)
-            if not isinstance(initial, LiveSince):
-                return int(initial)
-            ch.live_since = initial.since
-        self.cutoff[ch.name] = ch.live_since - self.policy.clock_skew
-        return int(ReplayType.ALL_EVENTS)
+    def _lose_session(self, new_token: bool = False) -> None:
+        """The server no longer knows our clientId, or refused our token (``new_token``):
+        the poll loop re-establishes the session. Once closed or failed, nothing to do."""
+        if self._phase is Phase.LIVE or (new_token and self._phase is Phase.HANDSHAKE):
+            self._enter(Phase.LOGIN if new_token else Phase.HANDSHAKE)
 
-    async def _send_subscribes(self, channels: list[Channel]) -> None:
-        """One POST subscribing to every channel given (a bulk subscribe, §2.6)."""
-        transport, number = self._transport, self.session_number
-        if transport is None:
-            return
-        messages = []
-        sent: list[int] = []
-        for ch in channels:
-            ch.sent_in = number
-            replay = await self._replay_for(ch)
-            sent.append(replay)
-            messages.append(
-                {
-                    "channel": "/meta/subscribe",
-                    "clientId": self.client_id,
-                    "subscription": ch.name,
-                    "id": self._next_id(),
-                    "ext": {"replay": {ch.name: replay}},
-                }
-            )
-        try:
-            replies = await transport.post(self.endpoint, messages)
-        except TransportError as exc:
-            for ch in channels:
-                ch.sent_in = -1  # re-sent by the next session
-            if number == self.session_number and not self._need_session:
-                self._need_session = True
-                self._set_state(ConnectionState.RECONNECTING, str(exc), 0.0)
-            return
-        by_channel = {
-            m.get("subscription"): m
-            for m in replies
-            if type(m) is dict and m.get("channel") == "/meta/subscribe"
-        }
-        retry: list[Channel] = []
-        for ch, replay in zip(channels, sent, strict=True):
-            reply = by_channel.get(ch.name)
-            if reply is None:
-                ch.sent_in = -1
-                continue
-            if await self._subscribe_reply(ch, reply, replay):
-                retry.append(ch)
-        if retry:
-            await self._send_subscribes(retry)
-
-    async def _subscribe_reply(self, ch: Channel, reply: Message, sent_replay: int) -> bool:
-        """Handle one subscribe reply; True when it should be sent again now."""
-        if self.channels.get(ch.name) is not ch:
-            return False  # unsubscribed meanwhile
-        if reply.get("successful") is True:
-            ch.replay = None
-            if sent_replay == ReplayType.NEW_EVENTS and ch.live_since is None:
-                ch.live_since = time.time()
-            elif sent_replay != ReplayType.ALL_EVENTS or ch.name not in self.cutoff:
-                ch.live_since = None
-            ch.status = ChannelStatus.LIVE
-            self.hooks.notify(ChannelChange(ch.name, ChannelStatus.LIVE))
-            self._resolve(ch, [reply])
-            return False
-        err = _error_of(reply)
-        if _is_replay_invalid(err.text) and sent_replay >= 0:
-            action = self.policy.stale_replay
-            self.hooks.notify(GapNotice(ch.name, sent_replay, err.text, action))
-            if action != "fail":
-                ch.replay = int(
-                    ReplayType.ALL_EVENTS if action == "replay_all" else ReplayType.NEW_EVENTS
-                )
-                self.high.pop(ch.name, None)
-                return True
-        elif "Unknown client" in err.text or err.code == 401:
-            ch.sent_in = -1
-            if not self._need_session:
-                self._need_session = True
-                self._need_token = self._need_token or err.code == 401
-            return False
-        elif self._retryable(err) and ch.attempts < self.policy.subscribe_retries:
-            ch.attempts += 1
-            delay = min(
-                self.policy.subscribe_retry_max_delay,
-                self.policy.subscribe_retry_delay
-                * self.policy.subscribe_retry_factor ** (ch.attempts - 1),
-            )
-            await asyncio.sleep(delay)
-            return True
-        ch.status = ChannelStatus.ERROR
-        self.hooks.notify(ChannelChange(ch.name, ChannelStatus.ERROR, str(err)))
-        self._resolve(ch, [reply])
-        return False
-
-    @staticmethod
-    def _retryable(err: BayeuxError) -> bool:
-        reason = err.failure_reason or ""
-        return err.code == 503 or reason.startswith("503") or err.code is None
-
-    # --- helpers -------------------------------------------------------------------------
-
-    def _resolve(self, ch: Channel, result: Batch) -> None:
-        waiters, ch.waiters = ch.waiters, []
-        for w in waiters:
-            if not w.done():
-                w.set_result(result)
-
-    def _next_id(self) -> str:
-        return str(next(self._ids))
+    def _fail(self, exc: BaseException) -> None:
+        self._enter(Phase.FAILED)
+        self._set_state(ConnectionState.FAILED, str(exc))
 
     def _set_state(
         self, state: ConnectionState, reason: str = "", delay: float | None = None
     ) -> None:
+        """Tell listeners (``StateChange``); the reason is the server's words where it spoke."""
         self.state = state
         if reason:
             log.info(
@@ -636,6 +343,11 @@ class CometdSession:
                 f" (next attempt in {delay:.1f} s)" if delay else "",
             )
         self.hooks.notify(StateChange(state, reason, delay))
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _next_id(self) -> str:
+        return str(next(self._ids))
 
     async def _drop_transport(self, disconnect: bool = False) -> None:
         transport, cid = self._transport, self.client_id
@@ -648,9 +360,7 @@ class CometdSession:
             with contextlib.suppress(StreamingError, asyncio.TimeoutError):
                 await asyncio.wait_for(
                     transport.post(
-                        self.endpoint,
-                        [{"channel": "/meta/disconnect", "clientId": cid, "id": self._next_id()}],
-                        timeout=2,
+                        self.endpoint, [bayeux.disconnect(cid, self._next_id())], timeout=2
                     ),
                     2,
                 )

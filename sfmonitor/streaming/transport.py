@@ -1,63 +1,52 @@
 """HTTP for one CometD session: one aiohttp session and cookie jar (reference §2.3), bounded
-responses, and errors mapped to ``TransportError`` types."""
+responses (size decoded, total time), no redirects, and errors mapped to ``TransportError``
+types. The rules themselves live in ``http``."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import ssl as ssl_module
-from dataclasses import dataclass
+import logging
 from typing import Any
 
 import aiohttp
 import orjson
 
-from .errors import HttpStatusError, MalformedResponseError, ResponseTooLargeError, TransportError
+from .batches import Rejected, parse_batch, parse_json, snippet
+from .errors import HttpStatusError, MalformedResponseError, TransportError
+from .http import (
+    HttpOptions,
+    ServerClock,
+    SslOption,
+    describe,
+    new_session,
+    read_bounded,
+    refuse_redirect,
+    ssl_context,
+    timeouts,
+)
 
-SslOption = bool | str | ssl_module.SSLContext
+__all__ = [
+    "HttpOptions",
+    "SslOption",
+    "Transport",
+    "describe",
+    "parse_json",
+    "read_bounded",
+    "ssl_context",
+]
 
-
-def ssl_context(option: SslOption) -> ssl_module.SSLContext | bool:
-    """``True``: verify with the system CAs; ``False``: no verification (never the default);
-    a path: verify with that CA bundle; a context: used as given."""
-    if isinstance(option, str):
-        return ssl_module.create_default_context(cafile=option)
-    return option
-
-
-@dataclass
-class HttpOptions:
-    ssl: SslOption = True
-    proxy: str | None = None
-    connect_timeout: float = 30.0  # TCP/TLS connect
-    request_timeout: float = 60.0  # handshake, subscribe, OAuth, REST
-    max_response_bytes: int = 64 << 20  # one connect reply may be big (§4.6), not unbounded
-    connector: aiohttp.BaseConnector | None = None  # seed's connector= argument
-
-
-def parse_json(body: bytes) -> Any:
-    """orjson, or the standard parser for what orjson refuses but JSON allows: an escaped
-    lone surrogate (``"\\ud800"``) in a text field. Refusing it would refuse the whole
-    reply, and the same events would come back forever; the stream would be dead."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        try:
-            return json.loads(body)
-        except (ValueError, RecursionError):
-            raise MalformedResponseError(f"reply is not JSON: {_snippet(body)}") from exc
+log = logging.getLogger(__name__)
 
 
 class Transport:
     """POSTs Bayeux batches for one CometD session; ``close()`` ends its cookie jar too."""
 
-    def __init__(self, options: HttpOptions, token: str) -> None:
+    def __init__(self, options: HttpOptions, token: str, clock: ServerClock | None = None) -> None:
         self.options = options
         self.token = token
+        self.clock = clock or ServerClock()
         self._ssl = ssl_context(options.ssl)
-        self.http = aiohttp.ClientSession(
-            connector=options.connector,
-            connector_owner=options.connector is None,
+        self.http = new_session(
+            options.connector,
             # Cookies must come back even for IP-address hosts (an emulator, a proxy).
             cookie_jar=aiohttp.CookieJar(unsafe=True),
             json_serialize=lambda o: orjson.dumps(o).decode(),
@@ -69,75 +58,60 @@ class Transport:
     async def post(
         self, url: str, messages: list[dict[str, Any]], timeout: float | None = None
     ) -> list[dict[str, Any]]:
-        """Send a batch and return the reply messages."""
+        """Send a batch and return the reply messages (unreadable ones are logged)."""
+        replies, rejected = await self.exchange(url, messages, timeout)
+        for item in rejected:
+            log.warning("a reply message could not be read (%s); skipped", item.reason)
+        return replies
+
+    async def exchange(
+        self, url: str, messages: list[dict[str, Any]], timeout: float | None = None
+    ) -> tuple[list[dict[str, Any]], list[Rejected]]:
+        """Send a batch; the reply messages, and those of them that could not be read.
+
+        ``timeout`` is the longest wait for the server (a held long poll); the whole
+        exchange may take that plus ``request_timeout``, never more."""
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-        body = await self._request(
-            "POST", url, orjson.dumps(messages), headers, timeout or self.options.request_timeout
-        )
-        data = parse_json(body)
-        if isinstance(data, dict):
-            data = [data]
-        if not isinstance(data, list):
-            raise MalformedResponseError(f"reply is not a Bayeux message array: {_snippet(body)}")
-        return data  # items are checked where they are read (BaseSalesforceStreaming._iterate)
+        wait = timeout or self.options.request_timeout
+        total = wait + (self.options.request_timeout if timeout else 0.0)
+        body = await self._request("POST", url, orjson.dumps(messages), headers, wait, total)
+        try:
+            return parse_batch(body)  # items are checked where they are read (core._iterate)
+        except MalformedResponseError:
+            raise MalformedResponseError(
+                f"reply is not JSON: {snippet(self._scrub(body))}"
+            ) from None
+
+    def _scrub(self, body: bytes) -> bytes:
+        """The body with our token blanked out, before any of it goes into an error text
+        (a server may quote it back; a truncated quote would escape the log redactor)."""
+        return body.replace(self.token.encode(), b"***") if self.token else body
 
     async def _request(
-        self, method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float
+        self,
+        method: str,
+        url: str,
+        data: bytes | None,
+        headers: dict[str, str],
+        timeout: float,
+        total: float,
     ) -> bytes:
-        client_timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=self.options.connect_timeout, sock_read=timeout
-        )
         try:
             async with self.http.request(
                 method,
                 url,
                 data=data,
                 headers=headers,
-                timeout=client_timeout,
+                timeout=timeouts(self.options.connect_timeout, timeout, total),
                 proxy=self.options.proxy,
                 ssl=self._ssl,
+                allow_redirects=False,
             ) as resp:
+                self.clock.observe(resp)
+                refuse_redirect(resp, "the CometD endpoint")
                 body = await read_bounded(resp, self.options.max_response_bytes)
                 if resp.status != 200:
-                    raise HttpStatusError(resp.status, _snippet(body))
+                    raise HttpStatusError(resp.status, snippet(self._scrub(body)))
                 return body
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise TransportError(describe(exc)) from exc
-
-
-async def read_bounded(resp: aiohttp.ClientResponse, limit: int) -> bytes:
-    """The whole body, or ResponseTooLargeError as soon as it passes ``limit`` bytes."""
-    if resp.content_length is not None and resp.content_length > limit:
-        raise ResponseTooLargeError(
-            f"response of {resp.content_length:,} bytes exceeds the limit of {limit:,}"
-        )
-    if resp.content_length is not None:
-        return await resp.read()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in resp.content.iter_chunked(1 << 16):
-        size += len(chunk)
-        if size > limit:
-            raise ResponseTooLargeError(f"response exceeds the limit of {limit:,} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def describe(exc: BaseException) -> str:
-    """A short, secret-free description of a transport exception."""
-    if isinstance(exc, asyncio.TimeoutError):
-        return "timed out waiting for the server"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return f"TLS certificate not trusted: {exc.certificate_error}"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"cannot connect to {exc.host}:{exc.port}: {exc.os_error.strerror or exc}"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "server closed the connection"
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return "connection lost in the middle of the response"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _snippet(body: bytes, limit: int = 200) -> str:
-    text = body[:limit].decode("utf-8", "replace")
-    return " ".join(text.split())

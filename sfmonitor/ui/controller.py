@@ -128,7 +128,8 @@ class MonitorController(QObject):
             log.exception("capture failed")
             self._failed("Stopped", f"{type(exc).__name__}: {exc}")
         else:
-            self._set_state(ConnectionState.STOPPED, "Disconnected")
+            if self.state is not ConnectionState.FAILED:  # the client said why it stopped
+                self._set_state(ConnectionState.STOPPED, "Disconnected")
         finally:
             self._end_replay()
 

@@ -1,5 +1,6 @@
 """The detail pane: the selected event as pretty, highlighted JSON (plain text: a payload
-is never interpreted as markup), record ids underlined, with a copy button."""
+is never interpreted as markup), record ids in their own colour, with a copy button.
+(Record ids are not underlined: they are not links.)"""
 
 from __future__ import annotations
 
@@ -25,12 +26,11 @@ NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 LITERAL = re.compile(r"\b(?:true|false|null)\b")
 
 
-def _format(color: str, bold: bool = False, underline: bool = False) -> QTextCharFormat:
+def _format(color: str, bold: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
     fmt.setForeground(QColor(color))
     if bold:
         fmt.setFontWeight(QFont.Weight.Bold)
-    fmt.setFontUnderline(underline)
     return fmt
 
 
@@ -40,7 +40,7 @@ class JsonHighlighter(QSyntaxHighlighter):
         "key": _format("#8250df", bold=True),
         "number": _format("#0550ae"),
         "literal": _format("#cf222e"),
-        "record_id": _format("#1a7f37", bold=True, underline=True),
+        "record_id": _format("#1a7f37", bold=True),
     }
 
     def highlightBlock(self, text: str) -> None:

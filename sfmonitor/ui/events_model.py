@@ -260,8 +260,10 @@ class EventsModel(QAbstractTableModel):
         pages = {0: first}
         for page in self._pages_to_keep(count):
             pages[page] = self._fetch_page(query, page, count)
-        newest = self.store.fetch(query, 0, 1, "time", True)
-        return count, pages, newest[0].created_at if newest else None
+        newest = None
+        if self.sort_key == "time" and query.profile_id is not None and query.upto_id:
+            newest = self.store.newest_created(query.profile_id, query.upto_id)
+        return count, pages, newest
 
     async def _refresh(self, generation: int) -> None:
         try:

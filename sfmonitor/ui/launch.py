@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -111,6 +113,15 @@ class FirstPaint(QObject):
         return False
 
 
+def stop_on_signals(window: MainWindow) -> None:
+    """SIGTERM and Ctrl-C close the window the normal way: what was received is written
+    and the capture is stopped cleanly before the process ends."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, window.close)
+
+
 async def amain(app: QApplication, args: argparse.Namespace) -> int:
     prefs = settings()
     store = await open_store(data_dir(args.data_dir), Dialogs(None, prefs))
@@ -125,6 +136,7 @@ async def amain(app: QApplication, args: argparse.Namespace) -> int:
             closed.set_result(None)
 
     app.lastWindowClosed.connect(last_window_closed)
+    stop_on_signals(window)
     if args.quit_after_paint:
 
         def painted() -> None:

@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.follow = FollowTail(self.table, self.pause_action, self.badge)
+        self.model.following = lambda: self.follow.following and not self.follow.paused
         self.profiles = ProfilesFlow(self)
         self.channels = ChannelsFlow(self)
         self._wire()
@@ -157,7 +158,7 @@ class MainWindow(QMainWindow):
         self.auto_connect_action.setChecked(
             bool(self.settings.value("auto_connect", False, type=bool))
         )
-        self.quit_action = self._action("Quit", "", QKeySequence.StandardKey.Quit)
+        self.quit_action = self._action("Quit", "", "Ctrl+Q")
 
     def _make_menus(self) -> None:
         toolbar = QToolBar("Main")

@@ -72,6 +72,7 @@ class StatusBar(QStatusBar):
         self.activity_label.hide()
         self.error_label = ElidedLabel()
         self.error_label.setStyleSheet(f"color: {ERROR}")
+        self.error_label.hide()
         self.rate_label = QLabel("0.0 events/s")
         self.total_label = QLabel("0 shown")
         self.addWidget(self.profile_label)
@@ -156,6 +157,7 @@ class StatusBar(QStatusBar):
         return self.error_label.full_text()
 
     def _render_problem(self) -> None:
+        self.error_label.setVisible(bool(self._problems))  # else the activity has the room
         if not self._problems:
             self.error_label.set_full_text("")
             return

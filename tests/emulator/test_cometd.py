@@ -272,12 +272,12 @@ async def test_version_in_uri(emulator: Emulator) -> None:
         status, body = await p.post([hs], path="/cometd")
         assert status == 400
         assert body[0]["error"] == (
-            "400::API version in the URI is mandatory. URI format: '/cometd/62.0'"
+            "400::API version in the URI is mandatory. URI format: '/cometd/68.0'"
         )
         status, body = await p.post([hs], path="/cometd/36.0")
         assert body[0]["error"] == (
             "400::Unsupported API version. Only API versions '37.0' "
-            "and later are supported. URI format: '/cometd/62.0'"
+            "and later are supported. URI format: '/cometd/68.0'"
         )
 
 

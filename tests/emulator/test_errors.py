@@ -215,7 +215,7 @@ async def test_busy_failure_reason(emulator: Emulator) -> None:
 async def test_subscribe_errors(emulator: Emulator) -> None:
     async with BayeuxProbe(emulator.url) as p:
         await p.start()
-        missing = "400::The channel you requested to subscribe to does not exist {%s}"
+        missing = "400::The channel you requested to subscribe to doesn't exist {%s}"
         cases = {
             "/topic/NoSuchTopic": missing % "/topic/NoSuchTopic",
             "/event/Missing__e": missing % "/event/Missing__e",

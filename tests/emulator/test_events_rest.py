@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sfmonitor.emulator import Emulator
+from sfmonitor.emulator import DEFAULT_USERNAME, Emulator
 from sfmonitor.emulator.ids import is_salesforce_id
 from tests.emulator.probe import BayeuxProbe
 
@@ -31,11 +31,14 @@ async def test_versions_and_limits(emulator: Emulator) -> None:
     async with BayeuxProbe(emulator.url) as p:
         async with p.http.get(f"{emulator.url}/services/data/") as r:
             versions = await r.json()
-        assert versions[-1] == {
-            "label": "Winter '25",
-            "url": "/services/data/v62.0",
-            "version": "62.0",
+        assert versions[-1] == {  # the release orgs run on in December 2026
+            "label": "Winter '27",
+            "url": "/services/data/v68.0",
+            "version": "68.0",
         }
+        labels = {v["version"]: v["label"] for v in versions}
+        assert labels["37.0"] == "Summer '16" and labels["62.0"] == "Winter '25"
+        assert labels["66.0"] == "Spring '26" and labels["67.0"] == "Summer '26"
         assert [float(v["version"]) for v in versions] == sorted(
             float(v["version"]) for v in versions
         )
@@ -130,9 +133,13 @@ async def test_platform_event_publish_and_shape(emulator: Emulator) -> None:
             "sobjects/Low_Ink__e/",
             {"Printer_Model__c": "XZO-5", "Ink_Percentage__c": 0.2},
         )
-        assert status == 201 and body["success"] and body["errors"] == []
+        assert status == 201 and body["success"] and body["id"].startswith("e00")
+        # publishing is asynchronous: the EventUuid of the event comes back "enqueued"
+        (enqueued,) = body["errors"]
+        assert enqueued["statusCode"] == "OPERATION_ENQUEUED" and enqueued["fields"] == []
         assert (await rest(p, "POST", "sobjects/Nope__e/", {}))[0] == 404
         (event,) = await p.events(1)
+        assert event["data"]["event"]["EventUuid"] == enqueued["message"]
         data = event["data"]
         assert set(data) == {"schema", "payload", "event"}
         assert len(data["schema"]) == 22
@@ -156,7 +163,8 @@ async def test_generic_push(emulator: Emulator) -> None:
             f"sobjects/StreamingChannel/{ch['id']}/push",
             {"pushEvents": [{"payload": "hello world!", "userIds": []}]},
         )
-        assert status == 200 and body == [{"fanoutCount": 1, "userOnlineStatus": {}}]
+        # a broadcast to a channel with subscribers: -1 (Streaming Channel Push REST API)
+        assert status == 200 and body == [{"fanoutCount": -1, "userOnlineStatus": {}}]
         status, body = await rest(
             p,
             "POST",
@@ -206,9 +214,17 @@ async def test_change_data_capture_shapes(emulator: Emulator) -> None:
         ):
             assert key in header
         assert create["Name"] == "Acme" and "Phone" not in create
+        uuid.UUID(header["transactionKey"])  # 0002343d-9d90-e395-ed20-cf416ba652ad form
+        user = emulator.org.users[DEFAULT_USERNAME].user_id
+        assert create["OwnerId"] == create["CreatedById"] == create["LastModifiedById"] == user
+        assert ISO.match(create["CreatedDate"]) and ISO.match(create["LastModifiedDate"])
+        assert "SystemModstamp" not in create and "IsDeleted" not in create
         assert update["ChangeEventHeader"]["changeType"] == "UPDATE"
-        assert sorted(update["ChangeEventHeader"]["changedFields"]) == ["Name", "Phone"]
-        assert update["Name"] == "Acme 2"
+        changed = update["ChangeEventHeader"]["changedFields"]
+        assert sorted(changed) == ["LastModifiedDate", "Name", "Phone"]
+        assert update["Name"] == "Acme 2" and ISO.match(update["LastModifiedDate"])
+        assert "LastModifiedById" not in update  # the same user saved it last
+        assert "CreatedDate" not in update and "OwnerId" not in update
         assert delete["ChangeEventHeader"]["changeType"] == "DELETE"
         assert set(delete) == {"ChangeEventHeader"}
 
@@ -221,7 +237,8 @@ async def test_monitoring_stream_shape(emulator: Emulator) -> None:
         )
         (event,) = await p.events(1)
         payload = event["data"]["payload"]
-        assert ISO.match(payload["EventDate"]) and "CreatedDate" not in payload
+        # the LoginEventStream field reference lists CreatedDate beside EventDate
+        assert ISO.match(payload["EventDate"]) and ISO.match(payload["CreatedDate"])
         assert payload["EventUuid"] == event["data"]["event"]["EventUuid"]
 
 

@@ -151,8 +151,8 @@ async def test_a_refused_login_is_shown_verbatim(window: MainWindow) -> None:
     await window.profiles.open_profile(
         window.demo.profile, Secrets(password="wrong", client_secret="x")
     )
-    await wait_until(lambda: window.status.state() == "failed", timeout=20)
-    assert window.status.state_label.text() == "Login failed"
+    await wait_until(lambda: window.status.state_label.text() == "Login failed", timeout=20)
+    assert window.status.state() == "failed"
     problem = window.status.problem()
     assert "invalid_client" in problem or "invalid_grant" in problem
     assert "Login failed" not in problem  # the state and the reason are not said twice
@@ -182,20 +182,25 @@ async def emulated(window: MainWindow, store: CaptureStore) -> AsyncIterator[Emu
         await window.controller.disconnect_profile()
 
 
-async def test_replay_brings_events_from_before_the_start_once(
+async def test_replay_brings_events_from_before_the_start_once_in_time_order(
     window: MainWindow, emulated: Emulator, store: CaptureStore
 ) -> None:
     emulated.org.publish_any("/u/news", "new 0")
     await wait_until(lambda: window.model.rowCount() == 1)
     window.sidebar.list.setCurrentRow(0)
     window.replay_action.trigger()
-    await wait_until(lambda: window.model.rowCount() == 6)
-    await asyncio.sleep(0.5)
-    window.replay_action.trigger()  # twice: still each event once
-    await asyncio.sleep(0.8)
+    await wait_until(lambda: window.status.activity().startswith("Replayed"), timeout=20)
+    # every retained event came again: the five missed ones and the one already captured
+    assert window.status.activity() == "Replayed 6 events on 1 channel, 1 already captured"
+    assert window.model.rowCount() == 6
+    window.replay_action.trigger()  # twice: still each event once, and it says so
+    await wait_until(lambda: window.status.activity().startswith("Replaying"))
+    await wait_until(lambda: window.status.activity().startswith("Replayed"), timeout=20)
+    assert window.status.activity() == "Replayed 6 events on 1 channel, 6 already captured"
     await window.model.settle()
-    texts = sorted(window.model.index(i, 5).data() for i in range(window.model.rowCount()))
-    assert texts == ["new 0", "old 0", "old 1", "old 2", "old 3", "old 4"]
+    texts = [window.model.index(i, 5).data() for i in range(window.model.rowCount())]
+    # the replayed events are older: they land before the live one, not at the bottom
+    assert texts == ["old 0", "old 1", "old 2", "old 3", "old 4", "new 0"]
 
 
 async def test_status_on_restart_and_revocation(window: MainWindow, emulated: Emulator) -> None:
