@@ -25,7 +25,7 @@ from sfmonitor.streaming.replay import iso_from_ms
 
 from .captures import CaptureStore
 from .importer import ImportFormatError, ImportResult, import_capture
-from .ingest import REPLAY_ID_MAX
+from .ingest import usable
 from .models import EventQuery
 from .records import raw_json
 from .records import text_for_sqlite as _text
@@ -67,7 +67,7 @@ def _record(
 def event_record_bytes(event: StreamEvent) -> bytes:
     """The export record of an event just received (for ``capture --ndjson``)."""
     replay_id = event.replay_id
-    if replay_id is not None and not 0 <= replay_id <= REPLAY_ID_MAX:
+    if replay_id is not None and not usable(replay_id):
         replay_id = None  # as the store keeps it (``ingest``): the message has it
     return _record(
         _text(event.channel) or "",

@@ -7,10 +7,10 @@ schema v4), or by its EventUuid. A re-delivery matches on all of these and is dr
 - **Replay ids that start over** (a sandbox refresh, a server restarted from scratch):
   new events come under ids already stored for other events. They differ in creation
   time (or EventUuid, or content), so they are kept; a notice row says it happened.
-- **A replay id no event can have** (negative, or beyond SQLite's 64-bit INTEGER: one in
-  [2^63, 2^64) used to fail the whole batch, every time): the event is stored without a
-  replay id (its message keeps it), never becomes the channel's resume point, and a
-  notice row says so once per channel.
+- **A replay id no event can have** (0 or less, not an integer, or beyond SQLite's
+  64-bit INTEGER: one in [2^63, 2^64) used to fail the whole batch, every time): the
+  event is stored without a replay id (its message keeps it), never becomes the
+  channel's resume point, and a notice row says so once per channel.
 
 Looking for a collision costs one index probe per event whose replay id is not above the
 highest one stored on its channel: none while events arrive in order.
@@ -31,6 +31,18 @@ from .models import Gap, now_ms
 from .records import GAP_KIND, INSERT, ODD_REPLAY_ID, RESTARTED, gap_summary
 
 REPLAY_ID_MAX = 2**63 - 1
+
+
+def usable(replay_id: Any) -> bool:
+    """Can this be an event's replay id (a resume point)? Salesforce's are Java longs
+    that start at 1."""
+    return type(replay_id) is int and 0 < replay_id <= REPLAY_ID_MAX
+
+
+def shown(value: Any) -> str:
+    """A server's value, short enough for a message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 Key = tuple[int, str]  # profile id, channel
 # the columns of a row as ``records.event_record`` builds it
 PID, CHANNEL, RID, UUID, CREATED, RAW = 0, 1, 3, 4, 5, 9
@@ -129,17 +141,17 @@ class Ingestor:
     ) -> tuple[Sequence[tuple[Any, ...]], list[tuple[Key, Gap]]]:
         """Rows whose replay id no event can have lose it (their message keeps it)."""
         odd: list[tuple[Key, Gap]] = []
-        if all(r[RID] is None or 0 <= r[RID] <= REPLAY_ID_MAX for r in records):
+        if all(r[RID] is None or usable(r[RID]) for r in records):
             return records, odd
         out = []
         for r in records:
             rid = r[RID]
-            if rid is not None and not 0 <= rid <= REPLAY_ID_MAX:
+            if rid is not None and not usable(rid):
                 key = (r[PID], r[CHANNEL])
                 if key not in self._told_odd and all(k != key for k, _ in odd):
                     text = (
-                        f"replay id {rid} on {r[CHANNEL]} is not one an event can have "
-                        f"(0 to {REPLAY_ID_MAX}): such events are stored without a replay id "
+                        f"replay id {shown(rid)} on {r[CHANNEL]} is not one an event can have "
+                        f"(1 to {REPLAY_ID_MAX}): such events are stored without a replay id "
                         "(their message keeps it) and the channel resumes from its last "
                         "valid one"
                     )

@@ -118,15 +118,25 @@ def text_for_sqlite(value: str | None) -> str | None:
     return value.encode("utf-8", "replace").decode("utf-8")
 
 
+def _sent_replay_id(ev: StreamEvent) -> Any:
+    """The replay id as the server sent it: the event's, or, where the client found it
+    unusable (and gave None), the message's own value (``ingest`` notices it)."""
+    if ev.replay_id is not None:
+        return ev.replay_id
+    data = ev.raw.get("data") if isinstance(ev.raw, dict) else None
+    event = data.get("event") if isinstance(data, dict) else None
+    return event.get("replayId") if isinstance(event, dict) else None
+
+
 def event_record(profile_id: int, ev: StreamEvent) -> tuple[Any, ...]:
     """The ``events`` row of a received event (the raw message as compact JSON). The
-    replay id is taken as it is; ``ingest`` keeps one no event can have out of its
-    column."""
+    replay id is taken as sent; ``ingest`` keeps one no event can have out of its column
+    (and says so)."""
     return (
         profile_id,
         text_for_sqlite(ev.channel),
         ev.kind.value,
-        ev.replay_id,
+        _sent_replay_id(ev),
         text_for_sqlite(ev.event_uuid),
         _ms(ev.created_at),
         _ms(ev.received_at),
