@@ -43,6 +43,8 @@ def shown(value: Any) -> str:
     """A server's value, short enough for a message."""
     text = repr(value)
     return text if len(text) <= 40 else text[:39] + "…"
+
+
 Key = tuple[int, str]  # profile id, channel
 # the columns of a row as ``records.event_record`` builds it
 PID, CHANNEL, RID, UUID, CREATED, RAW = 0, 1, 3, 4, 5, 9
