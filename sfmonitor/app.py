@@ -49,9 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from sfmonitor.logs import setup_logging
-    from sfmonitor.store.paths import data_dir, ensure_private_dir
+    from sfmonitor.store.paths import DataDirError, data_dir, ensure_private_dir
 
-    setup_logging(ensure_private_dir(data_dir(args.data_dir)), args.log_level)
+    try:
+        folder = ensure_private_dir(data_dir(args.data_dir))
+    except DataDirError as exc:  # one line and exit 6 (see sfmonitor.cli), no traceback
+        print(f"sfmonitor: {exc}", file=sys.stderr)
+        return 6
+    setup_logging(folder, args.log_level)
     if args.command is not None:
         from sfmonitor.cli import run
 

@@ -9,9 +9,13 @@ masked to its first characters.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import logging.handlers
+import os
 import re
+import sys
 import threading
 from collections import deque
 from pathlib import Path
@@ -75,22 +79,43 @@ class Redactor(logging.Filter):
         return True
 
 
-def setup_logging(folder: Path, level: str = "INFO") -> Path:
-    """Log to ``folder/logs/sfmonitor.log`` (rotated: 5 files of 5 MB); returns the path."""
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are readable by their owner only (logs quote event
+    data and server replies): created 0600, and rotation renames, so each keeps it."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def setup_logging(folder: Path, level: str = "INFO") -> Path | None:
+    """Log to ``folder/logs/sfmonitor.log`` (rotated: 5 files of 5 MB); returns the path,
+    or None when the folder cannot hold a log (a read-only file system: read-only
+    commands still work there), after saying so on stderr."""
     logs = folder / "logs"
-    logs.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = logs / LOG_NAME
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-    )
+    path: Path | None = logs / LOG_NAME
+    try:
+        logs.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for old in (logs, *logs.glob(LOG_NAME + "*")):  # tighten files of older versions
+            with contextlib.suppress(OSError):
+                old.chmod(0o700 if old == logs else 0o600)
+        handler: logging.Handler = PrivateRotatingFileHandler(
+            logs / LOG_NAME, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+    except OSError as exc:
+        print(
+            f"sfmonitor: no log file ({exc.strerror or exc}: {logs}); logging to nowhere",
+            file=sys.stderr,
+        )
+        handler = logging.NullHandler()
+        path = None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(Redactor())
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "sfmonitor", False)]:
-        root.removeHandler(old)
-        old.close()
+    for old_handler in [h for h in root.handlers if getattr(h, "sfmonitor", False)]:
+        root.removeHandler(old_handler)
+        old_handler.close()
     handler.sfmonitor = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
-    path.chmod(0o600)
     return path

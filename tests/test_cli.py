@@ -17,8 +17,18 @@ from tests.memkeyring import MemoryKeyring
 
 
 def run(monkeypatch: pytest.MonkeyPatch, data: Path, *argv: str, stdin: str = "") -> int:
+    """``sfmonitor --data-dir DATA ARGV`` in this process; its exit code (argparse's
+    refusals included)."""
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    return main(["--data-dir", str(data), *argv])
+    try:
+        return main(["--data-dir", str(data), *argv])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def vault_of(data: Path) -> CredentialVault:
+    with CaptureStore.open(data) as store:
+        return CredentialVault(scope=store.vault_scope)
 
 
 def test_profiles_add_list_remove(
@@ -35,7 +45,7 @@ def test_profiles_add_list_remove(
         stdin="pw-Secret1TOKEN\ncs-Secret2\n",
     )
     assert code == 0
-    assert CredentialVault().load("Prod") is not None
+    assert vault_of(data_folder).load("Prod") is not None
     assert run(monkeypatch, data_folder, "profiles", "list") == 0
     out, err = capsys.readouterr()
     assert "Prod\tproduction\thttps://login.salesforce.com\tpassword\tada@example.com" in out
@@ -88,7 +98,10 @@ def test_profiles_add_list_remove(
         ),
         (["capture", "--profile", "Nope"], "", 2, "no profile named 'Nope'"),
         (["capture"], "", 2, "--profile NAME is needed"),
-        (["capture", "--demo", "--replay", "yesterday"], "", 2, "--replay must be"),
+        (["capture", "--demo", "--replay", "yesterday"], "", 2, "--replay: must be stored"),
+        (["capture", "--demo", "--replay", "99999999999999999999"], "", 2, "--replay: must be"),
+        (["capture", "--demo", "--replay", "-7"], "", 2, "--replay: must be"),
+        (["capture", "--demo", "--replay", "١٢"], "", 2, "--replay: must be"),
     ],
 )
 def test_bad_usage_exits_2_with_a_message(

@@ -1,10 +1,13 @@
 """Durable capture: the SQLite store, profile secrets in the keyring, export and import,
 and the capture pipeline that joins a streaming client to the store. No Qt here."""
 
-from .captures import CaptureStore, IngestResult, ReadOnlyStoreError
+from . import doctor
+from .captures import CaptureStore, ReadOnlyStoreError
 from .credentials import CredentialVault, KeyringUnavailableError, Secrets
 from .export import ExportCancelled, ImportFormatError, export_events, import_capture
 from .filters import FilterError, parse
+from .health import StoreDamagedError
+from .ingest import IngestResult
 from .lock import StoreLockedError
 from .models import (
     AuthKind,
@@ -16,15 +19,17 @@ from .models import (
     ReplayState,
     Subscription,
 )
-from .paths import data_dir
-from .pipeline import Capture, ReplayBook, StoreWriteError, StoreWriter
+from .paths import DataDirError, data_dir
+from .pipeline import Capture, ReplayBook
 from .schema import SchemaTooNewError
+from .writer import StoreWriteError, StoreWriter
 
 __all__ = [
     "AuthKind",
     "Capture",
     "CaptureStore",
     "CredentialVault",
+    "DataDirError",
     "Environment",
     "EventQuery",
     "EventRow",
@@ -40,11 +45,13 @@ __all__ = [
     "ReplayState",
     "SchemaTooNewError",
     "Secrets",
+    "StoreDamagedError",
     "StoreLockedError",
     "StoreWriteError",
     "StoreWriter",
     "Subscription",
     "data_dir",
+    "doctor",
     "export_events",
     "import_capture",
     "parse",

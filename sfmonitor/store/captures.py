@@ -2,133 +2,70 @@
 and gaps of one data folder.
 
 Thread-safe and blocking: callers on an event loop run its methods in a worker thread
-(``pipeline.StoreWriter`` does, the UI's workers do). Writes go through one connection and
+(``writer.StoreWriter`` does, the UI's workers do). Writes go through one connection and
 reads through another, so a long query never waits for an ingest (WAL mode).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from sfmonitor.streaming.events import StreamEvent
 
 from . import search
-from .counts import CountCache, Counted, key_of
-from .filters import Compiled, compile_filter, icontains, parse
+from .counts import CountCache
+from .credentials import clear_default_scope, set_default_scope
+from .filters import icontains
+from .health import BackgroundCheck, StoreDamagedError, is_damage, truncated
+from .ingest import Ingestor, IngestResult, insert_gap
 from .lock import FolderLock
 from .models import (
     AuthKind,
     Environment,
-    EventQuery,
-    EventRow,
     Gap,
     Profile,
     ReplayState,
     Subscription,
     now_ms,
 )
-from .paths import DB_NAME, ensure_private_dir
+from .paths import (
+    DB_NAME,
+    DataDirReadOnlyError,
+    ensure_private_dir,
+    read_only_reason,
+    sqlite_uri,
+)
+from .queries import EventQueries
+from .records import INSERT
+from .records import event_record as event_record  # where benchmarks and tests look
 from .schema import migrate, write_transaction
+from .validation import (
+    channel_name_problem,
+    profile_name_problem,
+    replay_policy_problem,
+    retention_problem,
+)
 
-SORT_COLUMNS = {
-    "id": "e.id",
-    "time": "e.created_at",
-    "received": "e.received_at",
-    "channel": "e.channel",
-    "kind": "e.kind",
-    "replay": "e.replay_id",
-    "change": "e.change",
-    "summary": "e.summary",
-}
-_ROW_COLUMNS = (
-    "e.id, e.profile_id, e.channel, e.kind, e.replay_id, e.event_uuid, e.created_at, "
-    "e.received_at, e.change, e.summary"
-)
-_INSERT = (
-    "INSERT OR IGNORE INTO events (profile_id, channel, kind, replay_id, event_uuid, "
-    "created_at, received_at, change, summary, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 PAGE_SIZE = 16384
 RETENTION_CHUNK = 2000  # deletes per transaction: each also leaves the search index
-INDEX_CHUNK = 1000  # events indexed per transaction, between ingests
-INDEX_YIELD = 19.0  # during a flood, the indexer rests 19x as long as it worked
-FLOOD_BATCH = 2000  # an ingest of this many events at once means a flood
-GAP_KIND = "gap"  # the kind of the marked rows that show a gap among the events
-ANCHOR_EVERY = 2048
-MAX_ANCHORED_QUERIES = 16
 
 
 class ReadOnlyStoreError(RuntimeError):
     """A write was attempted on a store opened read-only."""
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    stored: int
-    duplicates: int
-
-
-def gap_summary(gap: Any) -> str:
-    """The table's line for a gap row, from its ``gap`` object."""
-    gap = gap if isinstance(gap, dict) else {}
-    done = {"replay_all": "replayed every retained event", "new_only": "new events only"}
-    text = (
-        f"Gap: replay id {gap.get('storedReplayId')} could not be served "
-        f"({done.get(str(gap.get('action')), 'channel stopped')}): {gap.get('serverText', '')}"
-    )
-    return text[:300]
-
-
-def _ms(dt: Any) -> int:
-    return int(dt.timestamp() * 1000)
-
-
-def raw_json(message: Any) -> str:
-    """Compact JSON of a message; text with lone surrogates (which UTF-8 cannot hold) is
-    kept exactly, as ``\\udXXX`` escapes."""
-    try:
-        return orjson.dumps(message).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(message, ensure_ascii=True, separators=(",", ":"))
-
-
-def _text(value: str | None) -> str | None:
-    """Text SQLite can store: a lone surrogate becomes U+FFFD (the raw message keeps it)."""
-    if value is None or value.isascii():
-        return value
-    return value.encode("utf-8", "replace").decode("utf-8")
-
-
-def event_record(profile_id: int, ev: StreamEvent) -> tuple[Any, ...]:
-    """The ``events`` row of a received event (the raw message as compact JSON)."""
-    return (
-        profile_id,
-        _text(ev.channel),
-        ev.kind.value,
-        ev.replay_id,
-        _text(ev.event_uuid),
-        _ms(ev.created_at),
-        _ms(ev.received_at),
-        _text(ev.change),
-        _text(ev.summary),
-        raw_json(ev.raw),
-    )
-
-
-class CaptureStore:
-    """Open with ``CaptureStore.open(folder)``; close with ``close()`` or ``with``."""
+class CaptureStore(EventQueries):
+    """Open with ``CaptureStore.open(folder)``; close with ``close()`` or ``with``. The
+    queries are ``queries.EventQueries``."""
 
     def __init__(
         self, path: Path, read_only: bool, lock: FolderLock | None, index_in_background: bool
@@ -143,8 +80,43 @@ class CaptureStore:
         self._anchors: dict[tuple[Any, ...], list[int]] = {}
         self._anchors_deletions: int | None = None  # store_meta.deletions they are valid for
         self._counts = CountCache()
+        self._ingestor = Ingestor()
+        self._damage: str | None = None
+        self._check: BackgroundCheck | None = None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._pool = ThreadPoolExecutor(3, thread_name_prefix="sfmonitor-query")
+        self._searchable = False
+        self._counting = False
+        # names this file's profiles in the keyring (None: an older file, read-only)
+        self.vault_scope: str | None = None
+        self._plan_lock = threading.Lock()
+        self._plans: dict[tuple[str, ...], str | None] = {}
+        self._sampled: tuple[int, list[str]] = (-1, [])  # size bucket, sample
+        self._indexer: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._new_rows = threading.Event()
+        self._last_ingest = 0.0
+        self._last_batch = 0
+        self._queries = 0  # count_and_fetch calls running: the indexer waits for them
+        self._queries_lock = threading.Lock()
+        problem = truncated(path)
+        if problem is not None:
+            raise StoreDamagedError(path, problem)
+        try:
+            self._setup(read_only, index_in_background)
+        except sqlite3.DatabaseError as exc:
+            self._close_connections()
+            if is_damage(exc):
+                raise StoreDamagedError(path, str(exc)) from None
+            raise
+        self._check = BackgroundCheck(path)
+
+    def _setup(self, read_only: bool, index_in_background: bool) -> None:
+        """Connect, migrate, and start the search indexer."""
+        path = self.path
         if not read_only:
-            self._writer = self._connect(f"file:{path}", uri=True)
+            self._writer = self._connect(sqlite_uri(path), uri=True)
             # A new file gets 16 KiB pages: a full scan (a text filter) runs ~30% faster
             # than with 4 KiB. An existing file keeps its page size (VACUUM would change it).
             self._writer.execute(f"PRAGMA page_size = {PAGE_SIZE}")
@@ -158,9 +130,6 @@ class CaptureStore:
                     os.chmod(f"{path}{suffix}", 0o600)
         # One read connection per thread: reads run in parallel (WAL) and never wait for a
         # write; ``count_and_fetch`` uses up to three at once.
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._pool = ThreadPoolExecutor(3, thread_name_prefix="sfmonitor-query")
         reader = self._reader_conn()
         self._searchable = search.exists(reader)  # also: fail now if unreadable
         # a read-only look at a file of an older schema has no deletion count: nothing is
@@ -170,16 +139,9 @@ class CaptureStore:
                 "SELECT count(*) FROM sqlite_schema WHERE name = 'store_meta'"
             ).fetchone()[0]
         )
-        self._plan_lock = threading.Lock()
-        self._plans: dict[tuple[str, ...], str | None] = {}
-        self._sampled: tuple[int, list[str]] = (-1, [])  # size bucket, sample
-        self._indexer: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._new_rows = threading.Event()
-        self._last_ingest = 0.0
-        self._last_batch = 0
-        self._queries = 0  # count_and_fetch calls running: the indexer waits for them
-        self._queries_lock = threading.Lock()
+        if reader.execute("SELECT 1 FROM sqlite_schema WHERE name = 'store_identity'").fetchone():
+            self.vault_scope = str(reader.execute("SELECT id FROM store_identity").fetchone()[0])
+            set_default_scope(self.vault_scope)
         if self._writer is not None and self._searchable and index_in_background:
             self._indexer = threading.Thread(
                 target=self._index_in_background, name="sfmonitor-search-index", daemon=True
@@ -202,7 +164,15 @@ class CaptureStore:
             return cls(path, True, None, False)
         ensure_private_dir(folder)
         lock = FolderLock(folder)
-        lock.acquire()
+        try:
+            lock.acquire()
+        except OSError as exc:
+            reason = read_only_reason(exc)
+            if reason is None:
+                raise
+            raise DataDirReadOnlyError(
+                f"the data folder {folder} cannot be written ({reason})"
+            ) from None
         try:
             path = folder / DB_NAME
             if not path.exists():
@@ -220,6 +190,15 @@ class CaptureStore:
         return conn
 
     def close(self) -> None:
+        if self._check is not None:
+            self._check.stop()
+        self._close_connections()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        clear_default_scope(self.vault_scope)
+
+    def _close_connections(self) -> None:
         self._stopping.set()
         self._new_rows.set()
         if self._indexer is not None:
@@ -231,12 +210,27 @@ class CaptureStore:
             self._readers.clear()
         with self._write_lock:
             if self._writer is not None:
-                self._writer.execute("PRAGMA optimize")
+                with contextlib.suppress(sqlite3.Error):  # a damaged file: close anyway
+                    self._writer.execute("PRAGMA optimize")
                 self._writer.close()
                 self._writer = None
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+
+    @property
+    def damage(self) -> str | None:
+        """What is wrong with the file, once known (None: nothing found, or not yet)."""
+        if self._damage is None and self._check is not None and self._check.done.is_set():
+            self._damage = self._check.damage
+        return self._damage
+
+    def wait_checked(self, timeout: float | None = None) -> str | None:
+        """Wait for the check begun at open; what it found."""
+        if self._check is not None:
+            self._check.done.wait(timeout)
+        return self.damage
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> StoreDamagedError:
+        self._damage = self._damage or str(exc)
+        return exc if isinstance(exc, StoreDamagedError) else StoreDamagedError(self.path, str(exc))
 
     def __enter__(self) -> CaptureStore:
         return self
@@ -248,18 +242,32 @@ class CaptureStore:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; none once the file is known to be damaged."""
         if self._writer is None:
             raise ReadOnlyStoreError(f"{self.path} is open read-only")
-        with self._write_lock, write_transaction(self._writer) as conn:
-            yield conn
+        damage = self.damage
+        if damage is not None:
+            raise StoreDamagedError(self.path, damage)
+        try:
+            with self._write_lock, write_transaction(self._writer) as conn:
+                yield conn
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise self._damaged(exc) from exc
+            raise
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return self._reader_conn().execute(sql, params).fetchall()
+        try:
+            return self._reader_conn().execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise self._damaged(exc) from exc
+            raise
 
     def _reader_conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect(f"file:{self.path}?mode=ro", uri=True)
+            conn = self._connect(sqlite_uri(self.path, read_only=True), uri=True)
             self._local.conn = conn
             with self._read_lock:
                 self._readers.append(conn)
@@ -268,7 +276,13 @@ class CaptureStore:
     # --- profiles --------------------------------------------------------------------------
 
     def save_profile(self, profile: Profile) -> Profile:
-        """Insert or update (by id); returns the profile with its id."""
+        """Insert or update (by id); returns the profile with its id. Raises ValueError
+        for a name or a retention setting that ``validation`` refuses."""
+        problem = profile_name_problem(profile.name) or retention_problem(
+            profile.keep_events, profile.keep_days
+        )
+        if problem is not None:
+            raise ValueError(problem)
         values = (
             profile.name,
             profile.environment.value,
@@ -319,7 +333,22 @@ class CaptureStore:
     # --- subscriptions and replay state ----------------------------------------------------
 
     def set_subscription(self, profile_id: int, sub: Subscription) -> None:
+        """Add a channel, or change its policy. A channel that is added (again) starts
+        from its policy: replay state left from an earlier subscription (events still in
+        flight when it was removed write one) is forgotten, so "new events only" means it."""
+        problem = channel_name_problem(sub.channel) or replay_policy_problem(sub.replay_policy)
+        if problem is not None:
+            raise ValueError(problem)
         with self._transaction() as conn:
+            known = conn.execute(
+                "SELECT 1 FROM subscriptions WHERE profile_id = ? AND channel = ?",
+                (profile_id, sub.channel),
+            ).fetchone()
+            if known is None:
+                conn.execute(
+                    "DELETE FROM replay_state WHERE profile_id = ? AND channel = ?",
+                    (profile_id, sub.channel),
+                )
             conn.execute(
                 "INSERT INTO subscriptions (profile_id, channel, enabled, replay_policy, position) "
                 "VALUES (?, ?, ?, ?, (SELECT count(*) FROM subscriptions WHERE profile_id = ?)) "
@@ -393,68 +422,20 @@ class CaptureStore:
         return self.ingest_records(records)
 
     def ingest_records(self, records: Sequence[tuple[Any, ...]]) -> IngestResult:
-        """``ingest`` for rows already built with ``event_record``."""
-        newest: dict[tuple[int, str], tuple[int, int]] = {}
-        for r in records:
-            if r[3] is not None:
-                newest[(r[0], r[1])] = (r[3], r[5])
-        now = now_ms()
+        """``ingest`` for rows already built with ``event_record`` (see ``ingest``)."""
         with self._transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(_INSERT, records)
-            stored = conn.total_changes - before
+            result, remember = self._ingestor.ingest(conn, records)
             self._new_rows.set()
             self._last_ingest = time.monotonic()
             self._last_batch = len(records)
-            conn.executemany(
-                "INSERT INTO replay_state (profile_id, channel, replay_id, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE "
-                "SET replay_id = excluded.replay_id, created_at = excluded.created_at, "
-                "live_since = NULL, updated_at = excluded.updated_at",
-                [(pid, ch, rid, created, now) for (pid, ch), (rid, created) in newest.items()],
-            )
-        return IngestResult(stored, len(records) - stored)
+        remember()
+        return result
 
     def record_gap(self, profile_id: int, gap: Gap) -> Gap:
         """Record a gap, and a marked row (kind ``gap``) in the events at the same moment,
         so that the table and exports show where events may be missing."""
-        message = {
-            "channel": gap.channel,
-            "gap": {
-                "storedReplayId": gap.stored_replay_id,
-                "action": gap.action,
-                "serverText": gap.server_text,
-            },
-        }
         with self._transaction() as conn:
-            conn.execute(
-                _INSERT,
-                (
-                    profile_id,
-                    gap.channel,
-                    GAP_KIND,
-                    None,
-                    None,
-                    gap.at,
-                    gap.at,
-                    "GAP",
-                    gap_summary(message["gap"]),
-                    orjson.dumps(message).decode(),
-                ),
-            )
-            cur = conn.execute(
-                "INSERT INTO gaps (profile_id, channel, at, stored_replay_id, action, server_text) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    profile_id,
-                    gap.channel,
-                    gap.at,
-                    gap.stored_replay_id,
-                    gap.action,
-                    gap.server_text,
-                ),
-            )
-        return replace(gap, id=cur.lastrowid)
+            return insert_gap(conn, profile_id, gap)
 
     def gaps(self, profile_id: int) -> list[Gap]:
         rows = self._read(
@@ -464,338 +445,6 @@ class CaptureStore:
         )
         return [Gap(*r) for r in rows]
 
-    # --- queries ---------------------------------------------------------------------------
-
-    def _where(self, query: EventQuery) -> Compiled:
-        """The WHERE of a query. When the search index narrows a text filter, its
-        candidates drive the query: the other conditions get a unary ``+`` so that SQLite
-        checks them on each candidate instead of walking an index of its own, and the id
-        bounds also go into the candidates' subquery (a live update asks only for new
-        rows)."""
-        flt = parse(query.text) if query.text.strip() else None
-        expression = None
-        if flt is not None and flt.texts:
-            newest, indexed = self._progress()
-            samples = self._sample(newest)
-            if len(flt.texts) > 1:
-                flt = replace(flt, texts=search.cheapest_first(samples, flt.texts))
-            texts = tuple(t for t in flt.texts if search.usable(t))
-            if texts and self._searchable:
-                expression = self._plan(texts, query, newest, indexed, samples)
-        out = Compiled()
-        plus = "+" if expression is not None else ""
-        # a text filter reads the rows anyway: in table order, not through the profile's
-        # index (one b-tree walk per row instead of two, and no sort for the id order)
-        scan = "+" if flt is not None and flt.texts else plus
-        bounds = (
-            (scan + "e.profile_id = ?", query.profile_id),
-            ("e.created_at >= ?", query.since_ms),
-            ("e.created_at < ?", query.until_ms),
-            ("e.id > ?", query.after_id),
-            ("e.id <= ?", query.upto_id),
-        )
-        for sql, value in bounds:
-            if value is not None:
-                out.sql.append(sql if sql.startswith("+") else plus + sql)
-                out.params.append(value)
-        for column, values in (("e.channel", query.channels), ("e.kind", query.kinds)):
-            if values:
-                out.sql.append(f"{plus}{column} IN ({', '.join('?' * len(values))})")
-                out.params += sorted(values)
-        if query.ids is not None:
-            out.sql.append("e.id IN (SELECT value FROM json_each(?))")
-            out.params.append(orjson.dumps(list(query.ids)).decode())
-        if flt is not None:
-            compile_filter(flt, out)
-        if expression is not None:
-            low = query.after_id or 0
-            high = search.MAX_ID if query.upto_id is None else query.upto_id
-            out.match = (expression, low, high)
-        return out
-
-    def _progress(self) -> tuple[int, int]:
-        """The newest event id, and the highest one the search index has reached."""
-        if not self._searchable:
-            return self.max_event_id(), 0
-        return search.progress(self._reader_conn())
-
-    def _sample(self, newest: int) -> list[str]:
-        """The planner's sample of the events (``search.sample``), taken again when the
-        capture doubles in size: how common a text is changes slowly, and every window
-        asks."""
-        with self._plan_lock:
-            if self._sampled[0] != newest.bit_length():
-                self._sampled = (newest.bit_length(), search.sample(self._reader_conn(), newest))
-                self._plans.clear()
-            return self._sampled[1]
-
-    def _plan(
-        self,
-        texts: tuple[str, ...],
-        query: EventQuery,
-        newest: int,
-        indexed: int,
-        samples: list[str],
-    ) -> str | None:
-        """The search index's query for these texts, or None to scan: the query spans
-        few events (a live update), the index is far behind, or the texts are common."""
-        high = newest if query.upto_id is None else min(query.upto_id, newest)
-        if high - (query.after_id or 0) <= search.FEW_EVENTS:
-            return None
-        if newest - indexed > search.MAX_UNINDEXED:
-            return None
-        with self._plan_lock:
-            if samples is not self._sampled[1]:  # a new sample came meanwhile
-                return search.plan(samples, list(texts))
-            if texts not in self._plans:
-                if len(self._plans) > 256:
-                    self._plans.clear()
-                self._plans[texts] = search.plan(samples, list(texts))
-            return self._plans[texts]
-
-    # --- search index ----------------------------------------------------------------------
-
-    def index_pending(self, limit: int = INDEX_CHUNK) -> int:
-        """Index up to ``limit`` events the search index has not reached; 0 when caught up.
-        The background indexer calls this; tests call it to control how far it got."""
-        if not self._searchable:
-            return 0
-        with self._transaction() as conn:
-            return search.index_some(conn, limit)
-
-    def _index_in_background(self) -> None:
-        """Keep the index close behind ingest, giving way to it and to searches: while
-        events flow it takes half of the writer's time (a twentieth during a flood), all of
-        it once they stop, and none while a search runs."""
-        while not self._stopping.is_set():
-            while self._queries and not self._stopping.is_set():
-                self._stopping.wait(0.02)
-            started = time.monotonic()
-            try:
-                done = self.index_pending()
-            except sqlite3.Error:
-                done = 0  # e.g. disk full: queries still scan; try again later
-            if not done:
-                self._new_rows.wait(1.0)
-                self._new_rows.clear()
-            elif time.monotonic() - self._last_ingest < 1.0:
-                rest = INDEX_YIELD if self._last_batch >= FLOOD_BATCH else 1.0
-                self._stopping.wait((time.monotonic() - started) * rest)
-
-    @staticmethod
-    def _clause(where: Compiled) -> tuple[str, list[object]]:
-        """The WHERE clause of a query and its parameters: its conditions, then the
-        search index's candidates."""
-        sql, params = list(where.sql), list(where.params)
-        if where.match is not None:
-            sql.append(search.CANDIDATES)
-            params += search.candidate_params(where.match)
-        return (f" WHERE {' AND '.join(sql)}" if sql else ""), params
-
-    def count(self, query: EventQuery) -> int:
-        """How many events match (raises FilterError for a bad filter)."""
-        return self._count(query, parallel=False)
-
-    def _count(self, query: EventQuery, parallel: bool) -> int:
-        """Count on from the query's remembered count (``counts``), if there is one."""
-        key = key_of(query) if self._counting else None
-        known = self._counts.get(key, query.upto_id) if key is not None else None
-        for start in (known, None) if known else (None,):
-            total = self._count_from(query, key, start, parallel)
-            if total is not None:
-                return total
-        return self._count_snapshot(query)[0]  # events are being deleted: no remembering
-
-    def _count_from(
-        self, query: EventQuery, key: EventQuery | None, known: Counted | None, parallel: bool
-    ) -> int | None:
-        """The count of ``query``: ``known`` plus the events after it, remembered under
-        ``key`` (None: not remembered). With ``parallel``, a text filter over a long range
-        is counted in two halves at once (it reads every candidate row). None if an event
-        was deleted meanwhile."""
-        rest = query if known is None else replace(query, after_id=known.upto)
-        parts = [rest]
-        if parallel and query.text.strip():
-            low = rest.after_id or 0
-            newest = self.max_event_id()  # the lower half is all stored already
-            high = newest if query.upto_id is None else min(query.upto_id, newest)
-            if high - low > 2 * ANCHOR_EVERY:
-                middle = (low + high) // 2
-                parts = [replace(rest, upto_id=middle), replace(rest, after_id=middle)]
-        if len(parts) == 1:
-            results = [self._count_snapshot(rest)]
-        else:
-            futures = [self._pool.submit(self._count_snapshot, part) for part in parts]
-            results = [f.result() for f in futures]
-        deletions = {r[2] for r in results} | ({known.deletions} if known else set())
-        if len(deletions) != 1:
-            return None
-        total = (known.count if known else 0) + sum(r[0] for r in results)
-        done = deletions.pop()
-        if key is not None and done is not None:
-            top = results[-1][1]
-            upto = top if query.upto_id is None else min(query.upto_id, top)
-            self._counts.put(key, Counted(upto, total, done))
-        return total
-
-    def _count_snapshot(self, query: EventQuery) -> tuple[int, int, int | None]:
-        """How many events match, the newest id and the deletion count, all seen in one
-        snapshot of the database (one statement)."""
-        clause, params = self._clause(self._where(query))
-        deletions = "(SELECT deletions FROM store_meta)" if self._counting else "NULL"
-        row = self._read(
-            f"SELECT count(*), (SELECT coalesce(max(id), 0) FROM events), {deletions} "
-            f"FROM events e{clause}",
-            params,
-        )[0]
-        return int(row[0]), int(row[1]), row[2]
-
-    def fetch(
-        self,
-        query: EventQuery,
-        offset: int = 0,
-        limit: int = 100,
-        sort: str = "id",
-        descending: bool = False,
-        with_raw: bool = False,
-    ) -> list[EventRow]:
-        """A window of matching events in the given order (ties by storage order)."""
-        order = f"{SORT_COLUMNS[sort]} {'DESC' if descending else 'ASC'}"
-        order += f", e.id {'DESC' if descending else 'ASC'}"
-        in_id_order = sort == "id" and not descending
-        where = self._where(query)
-        start_id = 0
-        if in_id_order and offset >= ANCHOR_EVERY:
-            start_id, offset = self._anchor(where, offset)
-        # Find the window's ids first (an index-only scan where possible), then the rows.
-        if where.match is not None and in_id_order:
-            ids, params = search.first_ids(
-                where.sql, where.params, where.match, offset + limit, start_id - 1
-            )
-        else:
-            if start_id:
-                where = where.and_also("+e.id >= ?" if where.indexed else "e.id >= ?", start_id)
-            clause, params = self._clause(where)
-            ids = f"SELECT e.id FROM events e{clause} ORDER BY {order}"
-        columns = _ROW_COLUMNS + (", e.raw" if with_raw else "")
-        rows = self._read(
-            f"SELECT {columns} FROM events e WHERE e.id IN ({ids} LIMIT ? OFFSET ?) "
-            f"ORDER BY {order}",
-            [*params, limit, offset],
-        )
-        return [EventRow(*r) for r in rows]
-
-    def count_and_fetch(
-        self, query: EventQuery, limit: int = 100, sort: str = "id", descending: bool = False
-    ) -> tuple[int, list[EventRow]]:
-        """How many events match, and the first window, in parallel on several
-        connections (a text filter's count in two halves of the id range)."""
-        self._where(query)  # a bad filter raises here, on the caller's thread
-        with self._queries_lock:
-            self._queries += 1
-        try:
-            rows = self._pool.submit(self.fetch, query, 0, limit, sort, descending)
-            return self._count(query, parallel=True), rows.result()
-        finally:
-            with self._queries_lock:
-                self._queries -= 1
-
-    def _anchor(self, where: Compiled, offset: int) -> tuple[int, int]:
-        """The id at the nearest remembered offset at or before ``offset``, and how many
-        rows remain to skip from it. Remembering every ANCHOR_EVERY-th id of a query (found
-        with one index scan, extended as rows arrive) turns "row 900,000" into a seek plus
-        a short skip. New rows only append to the ascending order; deletes forget all."""
-        key = (tuple(where.sql), tuple(where.params), where.match)
-        deletions = self._deletions()
-        with self._anchor_lock:
-            if deletions != self._anchors_deletions:
-                self._anchors.clear()
-                self._anchors_deletions = deletions
-            anchors = self._anchors.pop(key, None) or []
-            self._anchors[key] = anchors  # most recently used last
-            while len(self._anchors) > MAX_ANCHORED_QUERIES:
-                self._anchors.pop(next(iter(self._anchors)))
-            wanted = offset // ANCHOR_EVERY
-            if wanted >= len(anchors):
-                extra = where
-                if anchors:
-                    extra = where.and_also(
-                        "+e.id >= ?" if where.indexed else "e.id >= ?", anchors[-1]
-                    )
-                clause, params = self._clause(extra)
-                cursor = self._reader_conn().execute(
-                    f"SELECT e.id FROM events e{clause} ORDER BY e.id", params
-                )
-                skip_first = bool(anchors)  # the scan starts at the last anchor itself
-                for position, (row_id,) in enumerate(cursor):
-                    if position % ANCHOR_EVERY == 0 and not (skip_first and position == 0):
-                        anchors.append(row_id)
-                        if len(anchors) > wanted:
-                            break
-                cursor.close()
-            if not anchors:
-                return 0, offset
-            index = min(wanted, len(anchors) - 1)
-            return anchors[index], offset - index * ANCHOR_EVERY
-
-    def _deletions(self) -> int | None:
-        """How many events were ever deleted from this file (None: an older schema)."""
-        if not self._counting:
-            return None
-        return int(self._read("SELECT deletions FROM store_meta")[0][0])
-
-    def clear_caches(self) -> None:
-        """Forget remembered counts, windows and search plans (benchmarks time cold
-        queries with it; answers never depend on them)."""
-        self._counts.clear()
-        with self._anchor_lock:
-            self._anchors.clear()
-        with self._plan_lock:
-            self._sampled = (-1, [])
-            self._plans.clear()
-
-    def event(self, event_id: int) -> EventRow | None:
-        rows = self._read(f"SELECT {_ROW_COLUMNS}, e.raw FROM events e WHERE e.id = ?", (event_id,))
-        return EventRow(*rows[0]) if rows else None
-
-    def iter_values(self, query: EventQuery, expression: str, batch: int = 4000) -> Iterator[str]:
-        """One text value per matching event, in storage order, in constant memory.
-
-        ``expression`` is a constant SQL expression over the table alias ``e`` written in
-        this package (the export record), never text from a user.
-        """
-        clause, params = self._clause(self._where(query))
-        conn = self._connect(f"file:{self.path}?mode=ro", uri=True)
-        try:
-            cursor = conn.execute(
-                f"SELECT {expression} FROM events e{clause} ORDER BY e.id", params
-            )
-            while chunk := cursor.fetchmany(batch):
-                for (value,) in chunk:
-                    yield value
-        finally:
-            conn.close()
-
-    def channel_counts(self, profile_id: int) -> dict[str, int]:
-        rows = self._read(
-            "SELECT channel, count(*) FROM events WHERE profile_id = ? GROUP BY channel",
-            (profile_id,),
-        )
-        return {r[0]: int(r[1]) for r in rows}
-
-    def max_event_id(self) -> int:
-        return int(self._read("SELECT coalesce(max(id), 0) FROM events")[0][0])
-
-    def newest_created(self, profile_id: int, upto_id: int) -> int | None:
-        """The newest event time of a profile among events stored up to ``upto_id`` (an
-        index walk from the newest end; ms). Any filtered view's newest is no newer."""
-        rows = self._read(
-            "SELECT created_at FROM events INDEXED BY events_created "
-            "WHERE profile_id = ? AND id <= ? ORDER BY created_at DESC LIMIT 1",
-            (profile_id, upto_id),
-        )
-        return int(rows[0][0]) if rows else None
-
     # --- retention -------------------------------------------------------------------------
 
     def apply_retention(self, profile: Profile) -> int:
@@ -803,6 +452,9 @@ class CaptureStore:
         is never held up for long; returns how many were deleted."""
         if profile.id is None:
             return 0
+        problem = retention_problem(profile.keep_events, profile.keep_days)
+        if problem is not None:  # e.g. written by an older version: never delete on it
+            raise ValueError(f"retention of profile {profile.name!r} not applied: {problem}")
         deleted = 0
         if profile.keep_days is not None:
             cutoff = now_ms() - int(profile.keep_days * 86_400_000)
@@ -813,7 +465,7 @@ class CaptureStore:
         if profile.keep_events is not None:
             rows = self._read(
                 "SELECT id FROM events WHERE profile_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-                (profile.id, max(profile.keep_events, 0)),
+                (profile.id, profile.keep_events),
             )
             if rows:
                 deleted += self._delete_chunks(
@@ -854,5 +506,5 @@ class CaptureStore:
             )
             pid = cur.lastrowid
             before = conn.total_changes
-            conn.executemany(_INSERT, ((pid, *r) for r in records))
+            conn.executemany(INSERT, ((pid, *r) for r in records))
             return conn.total_changes - before

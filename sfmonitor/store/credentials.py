@@ -1,5 +1,11 @@
 """Profile secrets in the OS keyring (service ``sfmonitor``, one entry per profile).
 
+An entry is named by the capture file's own random id and the profile's name
+(``profile:<file id>:<name>``), so two data folders each with a profile "Shared" keep
+two entries, and removing one leaves the other. Entries of earlier versions
+(``profile:<name>``) move to the new name when first read: copied, read back, and only
+then deleted.
+
 Secrets are the password (with the security token appended where the org needs one), the
 connected app's client secret and the refresh token. Access tokens are never stored.
 Without a usable keyring the vault raises ``KeyringUnavailableError`` saying what to
@@ -9,11 +15,15 @@ until the process exits. There is no plain-text fallback.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import keyring
 import keyring.errors
 import orjson
+from keyring.backends.chainer import ChainerBackend
+
+log = logging.getLogger(__name__)
 
 SERVICE = "sfmonitor"
 INSTALL_HINT = (
@@ -68,8 +78,32 @@ def vars_of(secrets: Secrets) -> dict[str, str]:
     }
 
 
-def _entry(profile_name: str) -> str:
+def _legacy_entry(profile_name: str) -> str:
     return f"profile:{profile_name}"
+
+
+_default_scope: str | None = None
+
+
+def set_default_scope(scope: str | None) -> None:
+    """The scope of vaults made without one: the capture file opened last (a process
+    works on one data folder; ``CaptureStore.open`` calls this)."""
+    global _default_scope
+    _default_scope = scope
+
+
+def clear_default_scope(scope: str | None) -> None:
+    """That file was closed: vaults made without a scope no longer use it."""
+    global _default_scope
+    if scope is not None and _default_scope == scope:
+        _default_scope = None
+
+
+class _Default:
+    pass
+
+
+DEFAULT = _Default()
 
 
 def keyring_name() -> str:
@@ -84,9 +118,23 @@ def keyring_name() -> str:
 class CredentialVault:
     """Reads and writes profile secrets; ``session_only`` keeps them in memory instead."""
 
-    def __init__(self, session_only: bool = False) -> None:
+    def __init__(self, session_only: bool = False, scope: str | _Default | None = DEFAULT) -> None:
+        """``scope`` names the capture file whose profiles these are
+        (``CaptureStore.vault_scope``); by default the file opened last. None: the
+        entries of earlier versions, named by the profile alone."""
         self.session_only = session_only
+        self._scope = scope
         self._memory: dict[str, Secrets] = {}
+
+    @property
+    def scope(self) -> str | None:
+        return _default_scope if isinstance(self._scope, _Default) else self._scope
+
+    def _entry(self, profile_name: str) -> str:
+        scope = self.scope
+        if scope is None:
+            return _legacy_entry(profile_name)
+        return f"profile:{scope}:{profile_name}"
 
     def _fail(self, exc: BaseException) -> KeyringUnavailableError:
         # The keyring's own message may quote what was being stored: never pass it on.
@@ -96,22 +144,37 @@ class CredentialVault:
         )
 
     def _backend(self) -> None:
-        """Refuse the backends that store nothing (``null``) or always fail."""
+        """Refuse the backends that store nothing (``null``, a chain of no backend) or
+        always fail."""
         backend = keyring.get_keyring()
         name = type(backend).__module__
         if name in ("keyring.backends.null", "keyring.backends.fail"):
             raise keyring.errors.NoKeyringError(name)
+        if isinstance(backend, ChainerBackend) and not backend.backends:
+            raise keyring.errors.NoKeyringError("an empty chain of keyrings")
 
     def save(self, profile_name: str, secrets: Secrets) -> None:
+        """Store the secrets and read them back: a keyring that accepts and forgets them
+        is an error, never a "saved"."""
         if self.session_only:
             self._memory[profile_name] = secrets
             return
+        self._write(self._entry(profile_name), secrets.to_json())
+        self._memory.pop(profile_name, None)
+
+    def _write(self, entry: str, text: str) -> None:
         try:
             self._backend()
-            keyring.set_password(SERVICE, _entry(profile_name), secrets.to_json())
+            keyring.set_password(SERVICE, entry, text)
+            back = keyring.get_password(SERVICE, entry)
         except Exception as exc:
             raise self._fail(exc) from None
-        self._memory.pop(profile_name, None)
+        if back != text:
+            raise KeyringUnavailableError(
+                f"The OS keyring (backend {keyring_name()}) did not keep the secrets: "
+                f"reading them back gave {'nothing' if back is None else 'something else'}. "
+                f"Nothing is stored. {INSTALL_HINT}"
+            )
 
     def remember(self, profile_name: str, secrets: Secrets) -> None:
         """Keep a profile's secrets in memory only, until the process exits."""
@@ -123,22 +186,51 @@ class CredentialVault:
             return self._memory[profile_name]
         if self.session_only:
             return None
+        entry = self._entry(profile_name)
         try:
-            text = keyring.get_password(SERVICE, _entry(profile_name))
+            text = keyring.get_password(SERVICE, entry)
+            if text is None and entry != _legacy_entry(profile_name):
+                text = keyring.get_password(SERVICE, _legacy_entry(profile_name))
+                if text is not None:
+                    self._migrate(profile_name, text)
+        except KeyringUnavailableError:
+            raise
         except Exception as exc:
             raise self._fail(exc) from None
         return None if text is None else Secrets.from_json(text)
 
+    def _migrate(self, profile_name: str, text: str) -> None:
+        """Move an entry of an earlier version to this file's name for it; the old one
+        is deleted only once the new one reads back the same (a failure keeps it)."""
+        try:
+            self._write(self._entry(profile_name), text)
+            keyring.delete_password(SERVICE, _legacy_entry(profile_name))
+        except Exception as exc:  # still readable under the old name: try again next time
+            log.warning("keyring: could not move the entry of a profile (%s)", type(exc).__name__)
+
     def delete(self, profile_name: str) -> None:
+        """Forget the profile's secrets: its entry, or, if it never got one, the entry
+        of an earlier version it still used."""
         self._memory.pop(profile_name, None)
         if self.session_only:
             return
+        entry = self._entry(profile_name)
         try:
-            keyring.delete_password(SERVICE, _entry(profile_name))
-        except keyring.errors.PasswordDeleteError:
-            pass  # nothing was stored
+            if not self._delete(entry) and entry != _legacy_entry(profile_name):
+                self._delete(_legacy_entry(profile_name))
         except Exception as exc:
             raise self._fail(exc) from None
+
+    @staticmethod
+    def _delete(entry: str) -> bool:
+        """Delete an entry; False if there was none."""
+        if keyring.get_password(SERVICE, entry) is None:
+            return False
+        try:
+            keyring.delete_password(SERVICE, entry)
+        except keyring.errors.PasswordDeleteError:
+            return False
+        return True
 
     def check(self) -> None:
         """Raise KeyringUnavailableError now if the keyring cannot be used."""

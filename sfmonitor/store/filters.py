@@ -28,6 +28,7 @@ _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d{1,6}\])*(\.[A-Za-z_][A-Za-z0-9_
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _LOOKUP_ROOTS = ("$.data.payload.", "$.data.", "$.")
 MAX_TERMS = 32
+MAX_TERM_CHARS = 10_000  # SQLite refuses LIKE patterns over 50,000 bytes (escaped, UTF-8)
 
 
 class FilterError(ValueError):
@@ -140,6 +141,12 @@ def parse(source: str) -> Filter:
             continue
         if token.kind == "op":
             raise FilterError(f"{token.text} needs a field path before it", token.position)
+        if len(token.text) > MAX_TERM_CHARS:
+            raise FilterError(
+                f"a text of {len(token.text):,} characters is too long to search for "
+                f"(at most {MAX_TERM_CHARS:,})",
+                token.position,
+            )
         if token.text:
             texts.append(token.text)
         i += 1
@@ -176,8 +183,14 @@ class Compiled:
         return Compiled([*self.sql, sql], [*self.params, param], self.match)
 
 
-def compile_filter(flt: Filter, out: Compiled) -> None:
-    """Append the SQL (over table alias ``e``) and parameters of ``flt`` to ``out``."""
+def compile_filter(flt: Filter, out: Compiled, guard_json: bool = False) -> None:
+    """Append the SQL (over table alias ``e``) and parameters of ``flt`` to ``out``.
+
+    With ``guard_json``, a message SQLite's JSON functions cannot read (nested deeper than
+    their limit of 1,000-2,000 levels; a server can send one) has no fields instead of
+    failing the whole query: a second parse per row, so only once such a message was met.
+    """
+    raw = "CASE WHEN json_valid(e.raw) THEN e.raw END" if guard_json else "e.raw"
     for text in flt.texts:
         if text.isascii():
             # LIKE is case-insensitive for ASCII and much faster than a Python function
@@ -188,7 +201,7 @@ def compile_filter(flt: Filter, out: Compiled) -> None:
             out.sql.append("(sf_icontains(e.summary, ?) OR sf_icontains(e.raw, ?))")
             out.params += [text, text]
     for cond in flt.conditions:
-        field_sql = "coalesce(" + ", ".join("json_extract(e.raw, ?)" for _ in _LOOKUP_ROOTS) + ")"
+        field_sql = "coalesce(" + ", ".join(f"json_extract({raw}, ?)" for _ in _LOOKUP_ROOTS) + ")"
         paths = [root + cond.path for root in _LOOKUP_ROOTS]
         value = cond.value
         if value is None:

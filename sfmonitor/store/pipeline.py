@@ -1,20 +1,17 @@
 """The capture pipeline: a streaming client whose every event lands in the store.
 
-``StoreWriter`` buffers events on the event loop and writes them, ~100 ms or one big batch
-at a time, on ONE worker thread; each write puts the events and each channel's newest
-replay id in one transaction. ``Capture`` wires a profile, its secrets, its subscriptions,
-a client and a writer together; the headless command and the desktop app both use it.
+``StoreWriter`` (``writer``) writes the events on one worker thread. ``Capture`` wires a
+profile, its secrets, its subscriptions, a client and a writer together; the headless
+command and the desktop app both use it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sfmonitor.logs import register_secret
 from sfmonitor.streaming import (
@@ -32,35 +29,36 @@ from sfmonitor.streaming import (
     ReplayType,
     ReSubscribeMixin,
     StreamEvent,
+    StreamingError,
 )
 
-from .captures import CaptureStore, IngestResult, event_record
+from .captures import CaptureStore
 from .credentials import Secrets
+from .ingest import IngestResult
 from .models import AuthKind, Gap, Profile, ReplayState, Subscription
+from .validation import replay_policy_problem
+from .writer import StoreWriteError as StoreWriteError  # where callers have found it
+from .writer import StoreWriter
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 REPLAY_CHOICES = ("stored", "new", "all")
 YIELD_EVERY = 200  # events handled between two turns given to the event loop
-
-
-class StoreWriteError(RuntimeError):
-    """Events could not be written; capture stops so that the server keeps them for later."""
 
 
 # --- where each channel resumes ----------------------------------------------------------
 
 
 def policy_replay(policy: str) -> int:
-    """A subscription's replay policy (``new``, ``all`` or an id) as a replay value."""
+    """A subscription's replay policy (``new``, ``all`` or an id) as a replay value;
+    ValueError for anything else (an id beyond 64 bits included)."""
+    problem = replay_policy_problem(policy)
+    if problem is not None:
+        raise ValueError(problem)
     if policy == "all":
         return int(ReplayType.ALL_EVENTS)
     if policy == "new":
         return int(ReplayType.NEW_EVENTS)
-    try:
-        return int(policy)
-    except ValueError:
-        raise ValueError(f"replay policy must be new, all or a replay id, not {policy!r}") from None
+    return int(policy)
 
 
 class ReplayBook:
@@ -80,7 +78,21 @@ class ReplayBook:
         self.states = states
         self.policies = policies
         self.override = None if override in (None, "stored") else override
+        if self.override is not None:
+            policy_replay(self.override)  # a bad value fails here, not in a subscribe
         self.started_new: set[str] = set()
+
+    def forget(self, channel: str) -> None:
+        """The channel was removed: when it is added again, its policy decides."""
+        self.states.pop(channel, None)
+        self.started_new.discard(channel)
+
+    def set_policy(self, channel: str, policy: str) -> None:
+        """The channel is (re)added with ``policy``: it starts there, not where an
+        earlier subscription of it stopped."""
+        policy_replay(policy)
+        self.forget(channel)
+        self.policies[channel] = policy
 
     def resume_point(self, channel: str) -> int | LiveSince:
         state = self.states.get(channel)
@@ -153,114 +165,6 @@ def make_client(
     return client
 
 
-# --- the writer ----------------------------------------------------------------------------
-
-
-class StoreWriter:
-    """Batches events into ``CaptureStore.ingest_records`` on one worker thread, in order.
-
-    Each event becomes its row as it is added, on the caller's (event loop's) thread: a
-    few microseconds each, and the writer's thread then spends its time in SQLite, which
-    releases the GIL, instead of in Python, which holds it against a painting UI. The
-    buffer holds rows (strings and numbers), not parsed messages, which also keeps the
-    garbage collector's walks short during a flood."""
-
-    def __init__(
-        self,
-        store: CaptureStore,
-        profile_id: int,
-        interval: float = 0.1,
-        max_batch: int = 5000,
-        max_buffered: int = 100_000,
-        on_written: Callable[[IngestResult], None] | None = None,
-    ) -> None:
-        self.store = store
-        self.profile_id = profile_id
-        self.interval = interval
-        self.max_batch = max_batch
-        self.max_buffered = max_buffered
-        self.on_written = on_written
-        self.stored = 0
-        self.duplicates = 0
-        self._buffer: list[tuple[Any, ...]] = []
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="sfmonitor-store")
-        self._has_data = asyncio.Event()
-        self._full = asyncio.Event()
-        self._room = asyncio.Event()
-        self._room.set()
-        self._closing = False
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self, on_failed: Callable[[], None] | None = None) -> None:
-        """Start writing; ``on_failed`` is called as soon as a write fails."""
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="store-writer")
-        if on_failed is not None:
-            failed = on_failed
-            self._task.add_done_callback(
-                lambda t: failed() if not t.cancelled() and t.exception() else None
-            )
-
-    def add(self, event: StreamEvent) -> None:
-        self._buffer.append(event_record(self.profile_id, event))
-        self._has_data.set()
-        if len(self._buffer) >= self.max_batch:
-            self._full.set()
-            if len(self._buffer) >= self.max_buffered:
-                self._room.clear()
-
-    async def wait_room(self) -> None:
-        """Back-pressure: wait while the buffer is over its limit (the disk is slower)."""
-        if not self._room.is_set():
-            await self._room.wait()
-        if self._task is not None and self._task.done():
-            self._task.result()  # re-raise the write error
-
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run another store write on the writer's thread (ordered with the ingests)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
-    async def _run(self) -> None:
-        try:
-            await self._write_loop()
-        finally:
-            self._room.set()  # never leave a producer waiting on a dead writer
-
-    async def _write_loop(self) -> None:
-        while True:
-            await self._has_data.wait()
-            if not self._closing and len(self._buffer) < self.max_batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._full.wait(), self.interval)
-            batch, self._buffer = self._buffer, []
-            self._has_data.clear()
-            self._full.clear()
-            self._room.set()
-            if batch:
-                try:
-                    result = await self.call(self.store.ingest_records, batch)
-                except Exception as exc:
-                    raise StoreWriteError(
-                        f"cannot write to {self.store.path}: {exc}; capture stopped "
-                        "(the server keeps the events: they are fetched again on the next start)"
-                    ) from exc
-                self.stored += result.stored
-                self.duplicates += result.duplicates
-                if self.on_written is not None:
-                    self.on_written(result)
-            if self._closing and not self._buffer:
-                return
-
-    async def close(self) -> None:
-        """Write what is buffered and stop (raises StoreWriteError if writing failed)."""
-        self._closing = True
-        self._has_data.set()
-        try:
-            if self._task is not None:
-                await self._task
-        finally:
-            self._executor.shutdown(wait=True)
-
-
 # --- the capture -------------------------------------------------------------------------
 
 
@@ -272,8 +176,18 @@ class CaptureStats:
     gaps: int = 0
 
 
+class CaptureError(RuntimeError):
+    """The capture cannot go on: a subscribe crashed, or no channel could be subscribed."""
+
+
 class Capture:
-    """Captures a profile's channels into the store until ``stop()``."""
+    """Captures a profile's channels into the store until ``stop()``.
+
+    Nothing fails quietly: a subscribe that crashes ends ``run()`` with ``CaptureError``
+    (a capture that says "connected" while capturing nothing is worse than one that
+    stops); so does every channel being refused when ``require_channel`` is set (the
+    headless command); the retention pass reports each failure through ``on_warning``.
+    """
 
     retention_every = 60.0  # seconds between two retention passes
 
@@ -288,6 +202,8 @@ class Capture:
         on_event: Callable[[StreamEvent], None] | None = None,
         on_notice: Callable[[Notice], None] | None = None,
         on_written: Callable[[IngestResult], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+        require_channel: bool = False,
         client_options: dict[str, Any] | None = None,
     ) -> None:
         if profile.id is None:
@@ -300,15 +216,20 @@ class Capture:
         self.book = ReplayBook({}, {s.channel: s.replay_policy for s in self.subscriptions}, replay)
         self.on_event = on_event
         self.on_notice = on_notice
+        self.on_warning = on_warning
+        self.require_channel = require_channel
         self.stats = CaptureStats()
         self.writer = StoreWriter(store, profile.id, on_written=self._written(on_written))
         register_secret(*secrets.values())  # masked in every log record from now on
         self.client = make_client(profile, secrets, self.book, **(client_options or {}))
         self.client.add_listener(self._notice)
-        self._pending: set[asyncio.Task[Any]] = set()
+        self._pending: set[asyncio.Future[Any]] = set()
+        self.channels = {s.channel for s in self.subscriptions}
+        self._refused: dict[str, str] = {}  # channel -> the server's words
+        self._fatal: BaseException | None = None
+        self._stop_requested = False
         # channel -> epoch seconds: while replaying, events created earlier are not kept
         self.replay_cutoffs: dict[str, float] = {}
-        self._stop_requested = False
 
     def _written(
         self, then: Callable[[IngestResult], None] | None
@@ -321,6 +242,18 @@ class Capture:
 
         return written
 
+    def _warn(self, text: str) -> None:
+        log.warning("capture: %s", text)
+        if self.on_warning is not None:
+            self.on_warning(text)
+
+    def _fail(self, exc: BaseException) -> None:
+        """End the run with ``exc`` (the first fatal problem wins)."""
+        if self._fatal is None:
+            self._fatal = exc
+            log.error("capture: %s", exc)
+            self._spawn(self.client.ask_stop())
+
     def _notice(self, notice: Notice) -> None:
         if isinstance(notice, GapNotice):
             self.stats.gaps += 1
@@ -332,64 +265,93 @@ class Capture:
                 notice.server_text,
             )
             self._spawn(self.writer.call(self.store.record_gap, self.profile_id, gap))
-        elif (
-            isinstance(notice, ChannelChange)
-            and notice.status is ChannelStatus.LIVE
-            and notice.channel in self.book.started_new
-        ):
-            self.book.started_new.discard(notice.channel)
-            self._spawn(
-                self.writer.call(
-                    self.store.mark_live_since,
-                    self.profile_id,
-                    notice.channel,
-                    int(notice.at * 1000),
-                )
-            )
+        elif isinstance(notice, ChannelChange):
+            self._channel_changed(notice)
         if self.on_notice is not None:
             self.on_notice(notice)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+    def _channel_changed(self, notice: ChannelChange) -> None:
+        if notice.status is ChannelStatus.ERROR:
+            self._refused[notice.channel] = notice.error
+            if self.require_channel and self.channels and self.channels <= set(self._refused):
+                refused = "; ".join(f"{ch}: {self._refused[ch]}" for ch in sorted(self.channels))
+                self._fail(CaptureError(f"no channel could be subscribed ({refused})"))
+        elif notice.status is ChannelStatus.LIVE:
+            self._refused.pop(notice.channel, None)
+            if notice.channel in self.book.started_new:
+                self.book.started_new.discard(notice.channel)
+                self._spawn(
+                    self.writer.call(
+                        self.store.mark_live_since,
+                        self.profile_id,
+                        notice.channel,
+                        int(notice.at * 1000),
+                    )
+                )
+
+    def _spawn(
+        self, coro: Any, on_done: Callable[[asyncio.Future[Any]], None] | None = None
+    ) -> None:
+        task: asyncio.Future[Any] = asyncio.ensure_future(coro)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+        if on_done is not None:
+            task.add_done_callback(on_done)
+
+    def _subscribe_task(self, channel: str, replay: int | None) -> None:
+        """Subscribe in the background; a subscribe that crashes ends the capture."""
+
+        def done(task: asyncio.Future[Any]) -> None:
+            if task.cancelled() or task.exception() is None:
+                return
+            exc = task.exception()
+            if isinstance(exc, StreamingError):  # the client failed: run() ends with it
+                log.warning("capture: subscribing to %s: %s", channel, exc)
+            else:
+                self._fail(CaptureError(f"subscribing to {channel} failed: {exc}"))
+
+        self._spawn(self.client.subscribe(channel, replay), done)
 
     async def subscribe(self, channel: str, replay: int | None = None) -> None:
+        """Subscribe to ``channel``. A channel (re)added while capturing starts from the
+        book (its policy once removed, see ``unsubscribe``), never from where the client
+        last saw it."""
+        if replay is None and channel not in self.client.subscriptions:
+            point = self.book.resume_point(channel)
+            replay = point if isinstance(point, int) else None
+        self.channels.add(channel)
         await self.client.subscribe(channel, replay)
 
+    async def add_channel(self, sub: Subscription) -> None:
+        """A channel added (again) while capturing: it starts from ``sub.replay_policy``
+        (the user's choice wins over where an earlier subscription of it stopped)."""
+        self.book.set_policy(sub.channel, sub.replay_policy)
+        await self.subscribe(sub.channel)
+
     async def unsubscribe(self, channel: str) -> None:
+        self.book.forget(channel)
+        self.channels.discard(channel)
+        self._refused.pop(channel, None)
         await self.client.unsubscribe(channel)
 
     async def run(self) -> None:
         """Start, subscribe, and store every event until ``stop()``; raises on fatal errors
-        (refused credentials at the first login, the store failing)."""
+        (refused credentials at the first login, the store failing, ``CaptureError``)."""
         client, writer = self.client, self.writer
         writer.start(on_failed=lambda: self._spawn(client.ask_stop()))
-        retention: asyncio.Future[None] | None = None
+        retention: asyncio.Task[None] | None = None
         try:
             self.book.states = await writer.call(self.store.replay_states, self.profile_id)
+            if self._stop_requested:
+                return
             await client.start()
             if self._stop_requested:  # stop() came while logging in: start() forgot it
                 return
             for sub in self.subscriptions:
-                self._spawn(client.subscribe(sub.channel))
+                self._subscribe_task(sub.channel, None)
             if self.profile.keep_events is not None or self.profile.keep_days is not None:
                 retention = asyncio.ensure_future(self._retention())
-            on_event = self.on_event
-            cutoffs = self.replay_cutoffs
-            async for message in client.events():
-                event = StreamEvent.from_message(message)
-                self.stats.received += 1
-                if not self.stats.received % YIELD_EVERY:
-                    # A queue that already holds replies never suspends the iteration: give
-                    # the loop (and the UI sharing it) a turn now and then.
-                    await asyncio.sleep(0)
-                if cutoffs and event.created_at.timestamp() < cutoffs.get(event.channel, 0.0):
-                    continue
-                writer.add(event)
-                if on_event is not None:
-                    on_event(event)
-                await writer.wait_room()
+            await self._consume()
         finally:
             if retention is not None:
                 retention.cancel()
@@ -401,14 +363,46 @@ class Capture:
                 except Exception as exc:  # a subscribe refused, a marker not written
                     log.warning("capture: %s", exc)
             await writer.close()
+        if self._fatal is not None:
+            raise self._fatal
+
+    async def _consume(self) -> None:
+        """Hand every event to the writer (and ``on_event``) as it comes."""
+        writer = self.writer
+        on_event = self.on_event
+        cutoffs = self.replay_cutoffs
+        async for message in self.client.events():
+            event = StreamEvent.from_message(message)
+            self.stats.received += 1
+            if not self.stats.received % YIELD_EVERY:
+                # A queue that already holds replies never suspends the iteration: give
+                # the loop (and the UI sharing it) a turn now and then.
+                await asyncio.sleep(0)
+            if cutoffs and event.created_at.timestamp() < cutoffs.get(event.channel, 0.0):
+                continue
+            writer.add(event)
+            if on_event is not None:
+                on_event(event)
+            await writer.wait_room()
 
     async def _retention(self) -> None:
         """Apply the profile's retention now and then, on the writer's thread (in small
-        transactions, so ingest is held up for milliseconds at most)."""
+        transactions, so ingest is held up for milliseconds at most). A setting that is
+        nonsense is reported and never applied; any other failure is reported and tried
+        again at the next pass: the task never ends silently."""
         while True:
-            deleted = await self.writer.call(self.store.apply_retention, self.profile)
-            if deleted:
-                log.info("retention: %d old events deleted", deleted)
+            try:
+                deleted = await self.writer.call(self.store.apply_retention, self.profile)
+            except ValueError as exc:
+                self._warn(str(exc))
+                return
+            except Exception as exc:
+                self._warn(
+                    f"retention failed ({exc}); trying again in {self.retention_every:.0f} s"
+                )
+            else:
+                if deleted:
+                    log.info("retention: %d old events deleted", deleted)
             await asyncio.sleep(self.retention_every)
 
     async def stop(self) -> None:

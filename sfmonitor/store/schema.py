@@ -8,6 +8,7 @@ database, a copy is written next to it (``capture.db.v1.bak``).
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,6 +92,20 @@ MIGRATIONS: list[str] = [
         UPDATE store_meta SET deletions = deletions + 1;
     END;
     """,
+    # v4: a random id of this file (its profiles' keyring entries are named by it, so two
+    # data folders never share one), and an event is known by its channel, replay id AND
+    # creation time: a server whose replay ids start over (a sandbox refresh) sends new
+    # events under old ids, and those are kept, not dropped as re-deliveries
+    """
+    CREATE TABLE store_identity (
+        only INTEGER PRIMARY KEY CHECK (only = 1),
+        id TEXT NOT NULL
+    ) STRICT;
+    INSERT INTO store_identity VALUES (1, lower(hex(randomblob(16))));
+    DROP INDEX events_replay;
+    CREATE UNIQUE INDEX events_replay ON events (profile_id, channel, replay_id, created_at)
+        WHERE replay_id IS NOT NULL;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -131,17 +146,25 @@ def migrate(conn: sqlite3.Connection, path: Path | None, target: int = SCHEMA_VE
     if current >= target:
         return current
     if current > 0 and path is not None:
-        backup = sqlite3.connect(f"{path}.v{current}.bak")
-        try:
-            conn.backup(backup)
-        finally:
-            backup.close()
+        backup_copy(conn, Path(f"{path}.v{current}.bak"))
     for version in range(current, target):
         with write_transaction(conn):
             for statement in _statements(MIGRATIONS[version]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
     return current
+
+
+def backup_copy(conn: sqlite3.Connection, target: Path) -> None:
+    """A consistent copy of the database, readable by its owner only (it holds every
+    captured event)."""
+    os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(target, 0o600)
+    backup = sqlite3.connect(target)
+    try:
+        conn.backup(backup)
+    finally:
+        backup.close()
 
 
 def _statements(script: str) -> list[str]:

@@ -42,7 +42,8 @@ async def test_create_a_profile_connect_and_add_a_channel(
         dialog.client_secret.setText(DEFAULT_CLIENT_SECRET)
         dialog._accept()
         await wait_until(lambda: window.status.state_label.text() == "Live")
-        assert ("sfmonitor", "profile:Emulated org") in mem_keyring.entries
+        scope = window.store.vault_scope  # entries are named by the capture file's id
+        assert ("sfmonitor", f"profile:{scope}:Emulated org") in mem_keyring.entries
 
         window.add_channel_action.trigger()
         await wait_until(lambda: isinstance(window.dialogs.current, ChannelDialog))

@@ -1,0 +1,270 @@
+"""``sfmonitor capture``: a profile's channels into the store until Ctrl-C / SIGTERM,
+optionally echoed as NDJSON, with what the server and the store say printed on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from sfmonitor.cli import (
+    EXIT_AUTH,
+    EXIT_DAMAGED,
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    check_channel,
+    read_secrets,
+    say,
+)
+from sfmonitor.store import (
+    Capture,
+    CaptureStore,
+    CredentialVault,
+    Profile,
+    Secrets,
+    StoreWriteError,
+    Subscription,
+)
+from sfmonitor.store.export import event_record_bytes
+from sfmonitor.store.health import StoreDamagedError
+from sfmonitor.store.ingest import IngestResult
+from sfmonitor.store.pipeline import CaptureError
+from sfmonitor.streaming import (
+    AuthenticationError,
+    ChannelStatus,
+    ConnectionState,
+    GapNotice,
+    Notice,
+    StateChange,
+    StreamEvent,
+    StreamingError,
+)
+from sfmonitor.streaming.state import Backoff
+
+if TYPE_CHECKING:
+    from sfmonitor.demo import Demo
+
+
+def _notice_printer() -> Callable[[Notice], None]:
+    def show(notice: Notice) -> None:
+        if isinstance(notice, StateChange):
+            if notice.state is ConnectionState.RECONNECTING:
+                delay = f" in {notice.delay:.1f} s" if notice.delay else ""
+                say(f"reconnecting{delay}: {notice.reason}")
+            elif notice.state is ConnectionState.CONNECTED:
+                say("connected")
+            elif notice.state is ConnectionState.FAILED:
+                say(f"connection failed: {notice.reason}")
+        elif isinstance(notice, GapNotice):
+            say(
+                f"gap on {notice.channel}: replay id {notice.stored_replay_id} could not be "
+                f"served ({notice.server_text}); action: {notice.action}"
+            )
+        elif notice.error:
+            say(f"{notice.channel}: {notice.error}")
+        elif notice.status is ChannelStatus.LIVE:
+            say(f"subscribed to {notice.channel}")
+
+    return show
+
+
+class NdjsonEcho:
+    """``--ndjson``: every event also written as one export record per line.
+
+    The store is the record; this is a copy. Writing it never stops the capture: a
+    reader that leaves a pipe (``| head``) stops the capture quietly, as before; a file
+    that cannot be written (a full disk) is reported once, the echo stops, events keep
+    being stored, and the command exits 1 in the end so that a script knows the file is
+    short. A new file is readable by its owner only (it holds event data)."""
+
+    def __init__(self, target: str, on_closed: Callable[[], None]) -> None:
+        self.target = target
+        self.on_closed = on_closed
+        self.failed: str | None = None
+        self.written = 0
+        self._stopped = False
+        if target == "-":
+            self.out: IO[bytes] = sys.stdout.buffer
+        else:
+            fd = os.open(Path(target), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with contextlib.suppress(OSError):
+                mode = os.fstat(fd)
+                if stat.S_ISREG(mode.st_mode) and mode.st_uid == os.geteuid():
+                    os.fchmod(fd, 0o600)  # an older file of ours: event data too
+            self.out = os.fdopen(fd, "ab")
+
+    def write(self, event: StreamEvent) -> None:
+        if self._stopped:
+            return
+        try:
+            self.out.write(event_record_bytes(event) + b"\n")
+            self.written += 1
+        except OSError as exc:
+            self._failed(exc)
+
+    def flush(self) -> None:
+        if self._stopped:
+            return
+        try:
+            self.out.flush()
+        except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        self._stopped = True
+        if isinstance(exc, BrokenPipeError) and self.out is sys.stdout.buffer:
+            # the reader left: send the rest nowhere, quietly, and stop
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            self.on_closed()
+            return
+        where = "standard output" if self.out is sys.stdout.buffer else self.target
+        self.failed = f"cannot write to {where} ({exc.strerror or exc})"
+        say(
+            f"{self.failed}: the NDJSON copy stops here (about {self.written} events "
+            "written); capturing goes on and every event is still stored"
+        )
+
+    def close(self) -> None:
+        self.flush()
+        if self.out is not sys.stdout.buffer:
+            with contextlib.suppress(OSError):
+                self.out.close()
+
+
+async def _what_to_capture(
+    args: argparse.Namespace, store: CaptureStore
+) -> tuple[Profile, Secrets, list[Subscription], Demo | None]:
+    """The profile, its secrets and channels of ``capture`` (the demo's with --demo)."""
+    demo = None
+    if args.demo:
+        from sfmonitor.demo import start_demo
+
+        demo = await start_demo(store)
+        profile, secrets = demo.profile, demo.secrets
+    else:
+        if not args.profile:
+            raise UsageError("--profile NAME is needed (or --demo)")
+        found = store.profile(args.profile)
+        if found is None:
+            raise UsageError(f"no profile named {args.profile!r} (see: sfmonitor profiles list)")
+        profile = found
+        if profile.read_only:
+            raise UsageError(f"{profile.name!r} is an imported capture; it cannot connect")
+        if args.secrets_stdin:
+            secrets = read_secrets(profile.auth_kind, True)
+        else:
+            loaded = CredentialVault(scope=store.vault_scope).load(profile.name)
+            if loaded is None:
+                raise UsageError(f"no secrets for {profile.name!r} in the keyring; add it again")
+            secrets = loaded
+    assert profile.id is not None
+    for channel in args.channel:
+        check_channel(channel)
+        if channel not in {s.channel for s in store.subscriptions(profile.id)}:
+            store.set_subscription(profile.id, Subscription(channel))
+    subs = store.subscriptions(profile.id)
+    if args.channel:
+        subs = [s for s in subs if s.channel in args.channel]
+    if not any(s.enabled for s in subs):
+        if demo is not None:
+            await demo.emulator.stop()
+        raise UsageError(f"no channels to capture for {profile.name!r}: pass --channel")
+    return profile, secrets, subs, demo
+
+
+def _on_written(echo: NdjsonEcho | None) -> Callable[[IngestResult], None]:
+    def written(result: IngestResult) -> None:
+        for notice in result.notices:
+            say(notice.server_text)
+        if echo is not None:
+            echo.flush()
+
+    return written
+
+
+def _capture(
+    store: CaptureStore,
+    profile: Profile,
+    secrets: Secrets,
+    subs: list[Subscription],
+    replay: str,
+    echo: NdjsonEcho | None,
+) -> Capture:
+    """One run's capture, saying what it does on stderr."""
+    say(f"capturing {len(subs)} channel(s) of {profile.name!r} into {store.path} (Ctrl-C to stop)")
+    return Capture(
+        store,
+        profile,
+        secrets,
+        subs,
+        replay=replay,
+        on_event=echo.write if echo is not None else None,
+        on_notice=_notice_printer(),
+        on_written=_on_written(echo),
+        on_warning=say,
+        require_channel=True,  # a capture of nothing ends (exit 1) instead of idling
+    )
+
+
+async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
+    profile, secrets, subs, demo = await _what_to_capture(args, store)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    capture: Capture | None = None
+    stop_tasks: set[asyncio.Task[None]] = set()
+
+    def request_stop() -> None:
+        stopping.set()
+        if capture is not None:
+            task = loop.create_task(capture.stop())
+            stop_tasks.add(task)
+            task.add_done_callback(stop_tasks.discard)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows: KeyboardInterrupt instead
+            loop.add_signal_handler(sig, request_stop)
+    backoff = Backoff(base=1.0, cap=60.0)
+    total_stored = 0
+    echo = None
+    try:
+        echo = NdjsonEcho(args.ndjson, request_stop) if args.ndjson else None
+        while not stopping.is_set():
+            capture = _capture(store, profile, secrets, subs, args.replay, echo)
+            try:
+                await capture.run()
+                break
+            except AuthenticationError as exc:
+                say(f"login refused: {exc}")
+                return EXIT_AUTH
+            except StreamingError as exc:
+                if stopping.is_set():
+                    break
+                delay = backoff.next()
+                say(f"cannot connect ({exc}); retrying in {delay:.1f} s")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), delay)
+            finally:
+                total_stored += capture.stats.stored
+            args.replay = "stored"  # an explicit replay applies to the first connection only
+    except (StoreWriteError, CaptureError) as exc:
+        say(str(exc))
+        return EXIT_DAMAGED if isinstance(exc.__cause__, StoreDamagedError) else EXIT_FAILED
+    finally:
+        if echo is not None:
+            echo.close()
+        if demo is not None:
+            await demo.emulator.stop()
+    say(f"stopped: {total_stored} new event(s) stored in {store.path}")
+    if echo is not None and echo.failed:
+        say(f"the NDJSON copy is incomplete: {echo.failed}")
+        return EXIT_FAILED
+    return EXIT_OK

@@ -1,0 +1,146 @@
+"""The ``events`` row of a received event, and the JSON text of its message.
+
+Whatever a server sends and the client parses, its row can be built: text SQLite cannot
+hold is replaced in the searchable columns (the raw message keeps it, escaped), and a
+message orjson refuses (a lone surrogate, nesting deeper than 255, an integer beyond 64
+bits) is written by a small encoder that needs no recursion.
+"""
+
+from __future__ import annotations
+
+import math
+from json.encoder import encode_basestring_ascii
+from typing import Any
+
+import orjson
+
+from sfmonitor.streaming.events import StreamEvent
+
+GAP_KIND = "gap"  # the kind of the marked rows that show a gap (or a notice) among the events
+INSERT = (
+    "INSERT OR IGNORE INTO events (profile_id, channel, kind, replay_id, event_uuid, "
+    "created_at, received_at, change, summary, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# what a gap row's ``action`` says, beyond the client's replay_all / new_only / fail
+RESTARTED = "ids_restarted"  # the server's replay ids started over
+ODD_REPLAY_ID = "odd_replay_id"  # a replay id no event can have (negative, beyond 64 bits)
+_NOTICES = {RESTARTED, ODD_REPLAY_ID}
+
+
+def gap_summary(gap: Any) -> str:
+    """The table's line for a gap row, from its ``gap`` object."""
+    gap = gap if isinstance(gap, dict) else {}
+    action = str(gap.get("action"))
+    if action in _NOTICES:
+        return f"Notice: {gap.get('serverText', '')}"[:300]
+    done = {"replay_all": "replayed every retained event", "new_only": "new events only"}
+    text = (
+        f"Gap: replay id {gap.get('storedReplayId')} could not be served "
+        f"({done.get(action, 'channel stopped')}): {gap.get('serverText', '')}"
+    )
+    return text[:300]
+
+
+def _ms(dt: Any) -> int:
+    return int(dt.timestamp() * 1000)
+
+
+def raw_json(message: Any) -> str:
+    """Compact JSON of a message. What orjson cannot write (a lone surrogate, which UTF-8
+    cannot hold, kept as a ``\\udXXX`` escape; deep nesting; a huge integer) is written by
+    ``_encode`` instead."""
+    try:
+        return orjson.dumps(message).decode()
+    except orjson.JSONEncodeError:
+        return _encode(message)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        try:
+            return int.__repr__(value)
+        except ValueError:  # more digits than Python prints: keep its size at least
+            return float.__repr__(float(value)) if abs(value) < 2**1023 else "null"
+    if isinstance(value, float):
+        return float.__repr__(value) if math.isfinite(value) else "null"  # as orjson does
+    return encode_basestring_ascii(str(value))
+
+
+def _encode(message: Any) -> str:
+    """JSON of any parsed message with an explicit stack, ASCII only (the same text
+    ``json.dumps(..., ensure_ascii=True, separators=(",", ":"))`` gives, at any depth)."""
+    out: list[str] = []
+    stack: list[Any] = [message]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Literal):
+            out.append(item.text)
+        elif isinstance(item, dict):
+            parts: list[Any] = [_Literal("}")]
+            for i, (key, value) in enumerate(reversed(item.items())):
+                parts.append(value)
+                sep = "," if i < len(item) - 1 else ""
+                parts.append(_Literal(sep + encode_basestring_ascii(str(key)) + ":"))
+            parts.append(_Literal("{"))
+            stack.extend(parts)
+        elif isinstance(item, list | tuple):
+            parts = [_Literal("]")]
+            for i, value in enumerate(reversed(item)):
+                parts.append(value)
+                if i < len(item) - 1:
+                    parts.append(_Literal(","))
+            parts.append(_Literal("["))
+            stack.extend(parts)
+        else:
+            out.append(_scalar(item))
+    return "".join(out)
+
+
+class _Literal:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def text_for_sqlite(value: str | None) -> str | None:
+    """Text SQLite can store: a lone surrogate becomes U+FFFD (the raw message keeps it)."""
+    if value is None or value.isascii():
+        return value
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def _sent_replay_id(ev: StreamEvent) -> Any:
+    """The replay id as the server sent it: the event's, or, where the client found it
+    unusable (and gave None), the message's own value (``ingest`` notices it)."""
+    if ev.replay_id is not None:
+        return ev.replay_id
+    data = ev.raw.get("data") if isinstance(ev.raw, dict) else None
+    event = data.get("event") if isinstance(data, dict) else None
+    return event.get("replayId") if isinstance(event, dict) else None
+
+
+def event_record(profile_id: int, ev: StreamEvent) -> tuple[Any, ...]:
+    """The ``events`` row of a received event (the raw message as compact JSON). The
+    replay id is taken as sent; ``ingest`` keeps one no event can have out of its column
+    (and says so)."""
+    return (
+        profile_id,
+        text_for_sqlite(ev.channel),
+        ev.kind.value,
+        _sent_replay_id(ev),
+        text_for_sqlite(ev.event_uuid),
+        _ms(ev.created_at),
+        _ms(ev.received_at),
+        text_for_sqlite(ev.change),
+        text_for_sqlite(ev.summary),
+        raw_json(ev.raw),
+    )
