@@ -25,8 +25,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sfmonitor.demo import save_emulator_profile  # noqa: E402
 from sfmonitor.store import CaptureStore  # noqa: E402
+from tests.helpers.profiles import save_emulator_profile  # noqa: E402
 
 SECRETS = "demo-password\nsfmonitor-demo-client-secret\n"
 CHANNEL = "/event/Backlog__e"  # platform events: an allocation no benchmark reaches

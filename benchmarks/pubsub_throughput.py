@@ -140,7 +140,7 @@ def worker(kind: str, url: str, address: str, ca: str, n: int) -> None:
 
 
 async def start_emulator(folder: Path) -> tuple[asyncio.subprocess.Process, str, str, str]:
-    from tests.tls import make_tls
+    from tests.helpers.tls import make_tls
 
     ca, _ = make_tls(folder)
     emulator = await asyncio.create_subprocess_exec(

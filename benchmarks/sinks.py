@@ -35,12 +35,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sfmonitor.demo import save_emulator_profile  # noqa: E402
+from sfmonitor.capture import Capture  # noqa: E402
 from sfmonitor.emulator import Emulator, EmulatorConfig  # noqa: E402
 from sfmonitor.sinks import Forwarder, OutboxRecord, SqliteOutbox  # noqa: E402
 from sfmonitor.sinks.postgres import insert_sql, jsonb_text, table_ddl  # noqa: E402
-from sfmonitor.store import Capture, CaptureStore, EventQuery  # noqa: E402
+from sfmonitor.store import CaptureStore, EventQuery  # noqa: E402
 from sfmonitor.streaming import ChannelChange, ChannelStatus  # noqa: E402
+from tests.helpers.profiles import save_emulator_profile  # noqa: E402
 from tests.sinks.helpers import CHANNELS, capturing, forwarder_for  # noqa: E402
 from tests.sinks.servers import PG_PASSWORD, Postgres, Tansu, pg_bindir, tansu_binary  # noqa: E402
 

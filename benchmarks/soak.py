@@ -24,7 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sfmonitor.demo import DEMO_SECRETS, save_emulator_profile  # noqa: E402
 from sfmonitor.emulator import Emulator, EmulatorConfig  # noqa: E402
 from sfmonitor.emulator.faults import Pending  # noqa: E402
 from sfmonitor.store import (  # noqa: E402
@@ -32,6 +31,7 @@ from sfmonitor.store import (  # noqa: E402
     CaptureStore,
     EventQuery,
 )
+from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile  # noqa: E402
 
 CHANNELS = (
     "/topic/Soak",

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from sfmonitor.capture import Capture, CaptureError, StoreWriteError
 from sfmonitor.cli import (
     EXIT_AUTH,
     EXIT_DAMAGED,
@@ -24,19 +25,10 @@ from sfmonitor.cli import (
     read_secrets,
     say,
 )
-from sfmonitor.store import (
-    Capture,
-    CaptureStore,
-    CredentialVault,
-    Profile,
-    Secrets,
-    StoreWriteError,
-    Subscription,
-)
+from sfmonitor.store import CaptureStore, CredentialVault, Profile, Secrets, Subscription
 from sfmonitor.store.export import event_record_bytes
 from sfmonitor.store.health import StoreDamagedError
 from sfmonitor.store.ingest import IngestResult
-from sfmonitor.store.pipeline import CaptureError
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelStatus,
@@ -50,7 +42,7 @@ from sfmonitor.streaming import (
 from sfmonitor.streaming.state import Backoff
 
 if TYPE_CHECKING:
-    from sfmonitor.demo import Demo
+    from sfmonitor.capture.demo import Demo
 
 
 def _notice_printer() -> Callable[[Notice], None]:
@@ -146,7 +138,7 @@ async def _what_to_capture(
     """The profile, its secrets and channels of ``capture`` (the demo's with --demo)."""
     demo = None
     if args.demo:
-        from sfmonitor.demo import start_demo
+        from sfmonitor.capture.demo import start_demo
 
         demo = await start_demo(store)
         profile, secrets = demo.profile, demo.secrets

@@ -16,7 +16,8 @@ import keyring
 import keyring.backend
 import pytest
 
-from tests.memkeyring import MemoryKeyring
+from sfmonitor.store import CaptureStore
+from tests.helpers.keyring import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +80,13 @@ def secret_service(
 @pytest.fixture
 def data_folder(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture
+def store(data_folder: Path) -> Iterator[CaptureStore]:
+    """A capture store in a fresh data folder (closed after the test)."""
+    with CaptureStore.open(data_folder) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,10 @@ import threading
 import time
 from pathlib import Path
 
-from sfmonitor.demo import save_emulator_profile
 from sfmonitor.store import CaptureStore, EventQuery
-from tests.emulator_thread import SECRETS_STDIN, EmulatorThread, emulator_thread
+from tests.helpers.emulator_thread import SECRETS_STDIN, EmulatorThread, emulator_thread
+from tests.helpers.profiles import save_emulator_profile
+from tests.helpers.waiting import wait_until_blocking
 
 CHANNELS = ("/topic/Foo", "/event/Low_Ink__e", "/data/AccountChangeEvent", "/u/news")
 KILLS = 6
@@ -42,13 +43,6 @@ def start_capture(folder: Path, log: Path) -> subprocess.Popen[bytes]:
     proc.stdin.write(SECRETS_STDIN.encode())
     proc.stdin.close()
     return proc
-
-
-def wait_for(condition: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 class Publisher(threading.Thread):
@@ -102,7 +96,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_stores_nothing_twice(tmp_pa
                 states = s.replay_states(1)
             return len(states) == len(CHANNELS)
 
-        wait_for(all_live, 30, "the first capture to go live")
+        wait_until_blocking(all_live, 30, "the first capture to go live")
         publisher = Publisher(emu)
         publisher.start()
         try:
@@ -117,7 +111,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_stores_nothing_twice(tmp_pa
             publisher.halt.set()
             publisher.join(10)
         try:
-            wait_for(lambda: len(stored(folder)) >= len(publisher.published), 60, "every event")
+            wait_until_blocking(
+                lambda: len(stored(folder)) >= len(publisher.published), 60, "every event"
+            )
             time.sleep(0.5)  # let any duplicate show itself
         finally:
             proc.terminate()

@@ -8,7 +8,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,13 @@ import pytest
 from sfmonitor.emulator.channels import RetainedEvent, classify
 from sfmonitor.store import CaptureStore, EventQuery
 from sfmonitor.store.export import RECORD_SQL
-from tests.emulator_thread import SECRETS_STDIN, EmulatorThread, emulator_thread, profiles_add
+from tests.helpers.emulator_thread import (
+    SECRETS_STDIN,
+    EmulatorThread,
+    emulator_thread,
+    profiles_add,
+)
+from tests.helpers.waiting import wait_until_blocking
 from tests.test_cli import run
 
 
@@ -71,13 +76,6 @@ def start_capture(data: Path, ndjson: str, log: Path) -> subprocess.Popen[bytes]
     return proc
 
 
-def wait_for(condition: Any, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def stored_records(data: Path) -> list[bytes]:
     with CaptureStore.open(data, read_only=True) as store:
         return [v.encode() for v in store.iter_values(EventQuery(), RECORD_SQL)]
@@ -97,13 +95,19 @@ def test_odd_events_and_a_full_disk_never_stop_the_capture(
         assert run(monkeypatch, data_folder, *argv, stdin=SECRETS_STDIN) == 0
         proc = start_capture(data_folder, ndjson, log)
         try:
-            wait_for(lambda: "subscribed to /u/news" in log.read_text(), "the subscription")
+            wait_until_blocking(
+                lambda: "subscribed to /u/news" in log.read_text(), 30, "the subscription"
+            )
             for payload in payloads:
                 publish_raw(emu, "/u/news", payload)
-            wait_for(lambda: len(stored_records(data_folder)) == len(payloads), "every event")
+            wait_until_blocking(
+                lambda: len(stored_records(data_folder)) == len(payloads), 30, "every event"
+            )
             assert proc.poll() is None, log.read_text()  # still capturing
             publish_raw(emu, "/u/news", "after")
-            wait_for(lambda: len(stored_records(data_folder)) == len(payloads) + 1, "one more")
+            wait_until_blocking(
+                lambda: len(stored_records(data_folder)) == len(payloads) + 1, 30, "one more"
+            )
         finally:
             proc.terminate()
             proc.wait(30)

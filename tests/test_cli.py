@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from sfmonitor.app import main
 from sfmonitor.store import CaptureStore, CredentialVault, EventQuery
-from tests.emulator_thread import SECRETS_STDIN, emulator_thread, profiles_add
-from tests.memkeyring import MemoryKeyring
+from tests.helpers.emulator_thread import SECRETS_STDIN, emulator_thread, profiles_add
+from tests.helpers.keyring import MemoryKeyring
+from tests.helpers.waiting import wait_until_blocking
 
 
 def run(monkeypatch: pytest.MonkeyPatch, data: Path, *argv: str, stdin: str = "") -> int:
@@ -213,9 +213,8 @@ def test_capture_against_an_org_profile(
                 seen += line
                 if "subscribed to /u/news" in line:
                     break
-            deadline = time.monotonic() + 20
-            while stored(data_folder) < 3 and time.monotonic() < deadline:
-                time.sleep(0.05)  # the replayed events arrive with a later connect reply
+            # the replayed events arrive with a later connect reply
+            wait_until_blocking(lambda: stored(data_folder) >= 3, 20, "the replayed events")
             proc.terminate()
             err = seen + proc.stderr.read()
             proc.wait(20)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sfmonitor.store import CaptureStore
-from tests.emulator_thread import SECRETS_STDIN, emulator_thread, profiles_add
+from tests.helpers.emulator_thread import SECRETS_STDIN, emulator_thread, profiles_add
 from tests.test_cli import run
 
 ADD = ["profiles", "add", "P", "--sandbox", "--username", "u", "--client-id", "c"]

@@ -16,7 +16,7 @@ import pytest
 
 from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile
 from sfmonitor.store.schema import SCHEMA_VERSION
-from tests.store.helpers import event, push_topic
+from tests.helpers.events import event, push_topic
 
 
 def sfmonitor(

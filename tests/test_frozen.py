@@ -11,15 +11,15 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sfmonitor.store import CaptureStore, EventQuery
-from tests.emulator_thread import SECRETS_STDIN, emulator_thread, profiles_add
-from tests.long_run import RUN_SECONDS, app_env, keeps_capturing
+from tests.helpers.emulator_thread import SECRETS_STDIN, emulator_thread, profiles_add
+from tests.helpers.long_run import RUN_SECONDS, app_env, keeps_capturing
+from tests.helpers.waiting import wait_until_blocking
 
 pytestmark = [pytest.mark.frozen, pytest.mark.timeout(600)]
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,9 +180,7 @@ def test_frozen_app_keeps_secrets_in_the_secret_service(
             for line in proc.stderr:
                 if "subscribed to /u/news" in line or "login refused" in line:
                     break
-            deadline = time.monotonic() + 30
-            while stored(tmp_path / "d") < 3 and time.monotonic() < deadline:
-                time.sleep(0.1)
+            wait_until_blocking(lambda: stored(tmp_path / "d") >= 3, 30, "three events")
             proc.send_signal(signal.SIGTERM)
             proc.wait(30)
         finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.long_run import RUN_SECONDS, app_env, keeps_capturing
+from tests.helpers.long_run import RUN_SECONDS, app_env, keeps_capturing
 
 
 @pytest.mark.long

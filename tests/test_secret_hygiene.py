@@ -16,7 +16,8 @@ from pathlib import Path
 from sfmonitor.emulator import ConnectedApp, User
 from sfmonitor.emulator.faults import Pending
 from sfmonitor.store import CaptureStore, EventQuery, export_events
-from tests.emulator_thread import emulator_thread
+from tests.helpers.emulator_thread import emulator_thread
+from tests.helpers.waiting import wait_until_blocking
 
 PASSWORD = "Pw-Hygiene-7q1Z-Unique"
 TOKEN_SUFFIX = "SecTok9931"  # the security token, appended to the password
@@ -49,13 +50,6 @@ def sfmonitor(folder: Path, env: dict[str, str], *args: str, **kw: object) -> su
 def stored(folder: Path) -> int:
     with CaptureStore.open(folder, read_only=True) as store:
         return store.count(EventQuery())
-
-
-def wait_for(condition: object, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_no_secret_is_written_anywhere(tmp_path: Path, secret_service_env: dict[str, str]) -> None:
@@ -100,21 +94,21 @@ def test_no_secret_is_written_anywhere(tmp_path: Path, secret_service_env: dict[
             folder, env, "capture", "--profile", "Hyg", "--ndjson", str(tmp_path / "echo.ndjson")
         )
         emu.call(lambda: [org.publish_any("/u/news", f"a{i}") for i in range(3)])
-        wait_for(lambda: folder.joinpath("capture.db").exists() and stored(folder) >= 0)
+        wait_until_blocking(lambda: folder.joinpath("capture.db").exists() and stored(folder) >= 0)
         time.sleep(1.0)
         emu.call(lambda: [org.publish_any("/u/news", f"b{i}") for i in range(3)])
-        wait_for(lambda: stored(folder) >= 3)
+        wait_until_blocking(lambda: stored(folder) >= 3)
         emu.call(lambda: emu.emulator.revoke_tokens())  # a new token must be fetched
         emu.call(lambda: emu.emulator.faults.add(Pending("http_status", 2, status=503)))
         emu.call(lambda: [org.publish_any("/u/news", f"c{i}") for i in range(3)])
-        wait_for(lambda: stored(folder) >= 6)
+        wait_until_blocking(lambda: stored(folder) >= 6)
         capture.send_signal(signal.SIGKILL)  # a crash
         out, err = capture.communicate(timeout=30)
         printed += [out, err]
 
         restart = sfmonitor(folder, env, "capture", "--profile", "Hyg")
         emu.call(lambda: [org.publish_any("/u/news", f"d{i}") for i in range(3)])
-        wait_for(lambda: stored(folder) >= 9)
+        wait_until_blocking(lambda: stored(folder) >= 9)
         restart.send_signal(signal.SIGTERM)
         out, err = restart.communicate(timeout=30)
         printed += [out, err]

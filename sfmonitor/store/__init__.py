@@ -1,5 +1,5 @@
-"""Durable capture: the SQLite store, profile secrets in the keyring, export and import,
-and the capture pipeline that joins a streaming client to the store. No Qt here."""
+"""Durable capture: the SQLite store, profile secrets in the keyring, export and import.
+No Qt and no client here (``sfmonitor.capture`` joins a client to the store)."""
 
 from . import doctor
 from .captures import CaptureStore, ReadOnlyStoreError
@@ -20,13 +20,10 @@ from .models import (
     Subscription,
 )
 from .paths import DataDirError, data_dir
-from .pipeline import Capture, ReplayBook
 from .schema import SchemaTooNewError
-from .writer import StoreWriteError, StoreWriter
 
 __all__ = [
     "AuthKind",
-    "Capture",
     "CaptureStore",
     "CredentialVault",
     "DataDirError",
@@ -41,14 +38,11 @@ __all__ = [
     "KeyringUnavailableError",
     "Profile",
     "ReadOnlyStoreError",
-    "ReplayBook",
     "ReplayState",
     "SchemaTooNewError",
     "Secrets",
     "StoreDamagedError",
     "StoreLockedError",
-    "StoreWriteError",
-    "StoreWriter",
     "Subscription",
     "data_dir",
     "doctor",

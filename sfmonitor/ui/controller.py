@@ -14,15 +14,8 @@ from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from sfmonitor.store import (
-    Capture,
-    CaptureStore,
-    IngestResult,
-    Profile,
-    Secrets,
-    StoreWriteError,
-    Subscription,
-)
+from sfmonitor.capture import Capture, StoreWriteError
+from sfmonitor.store import CaptureStore, IngestResult, Profile, Secrets, Subscription
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelChange,

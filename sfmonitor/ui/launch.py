@@ -18,7 +18,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QApplication
 
-from sfmonitor.demo import start_demo
+from sfmonitor.capture.demo import start_demo
 from sfmonitor.store import CaptureStore, CredentialVault, Environment, StoreLockedError, data_dir
 
 from .main_window import MainWindow
@@ -71,7 +71,7 @@ async def open_store(folder: Path, dialogs: Dialogs) -> CaptureStore | None:
 
 async def self_test(window: MainWindow, screenshot: str | None) -> int:
     """Pass once events of every demo channel are in the table (and fonts render)."""
-    from sfmonitor.demo import DEMO_CHANNELS
+    from sfmonitor.capture.demo import DEMO_CHANNELS
 
     deadline = time.monotonic() + SELF_TEST_TIMEOUT
     profile_id = window.profile.id if window.profile is not None else None

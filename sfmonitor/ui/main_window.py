@@ -57,7 +57,7 @@ SHUTDOWN_TIMEOUT = 20.0
 
 
 async def default_demo(store: CaptureStore) -> Any:
-    from sfmonitor.demo import start_demo  # the composition root normally hands this in
+    from sfmonitor.capture.demo import start_demo  # the composition root normally hands this in
 
     return await start_demo(store)
 

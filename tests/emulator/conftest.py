@@ -6,7 +6,7 @@ from typing import Any
 import pytest_asyncio
 
 from sfmonitor.emulator import Emulator, EmulatorConfig
-from tests.emulator.probe import BayeuxProbe
+from tests.helpers.probe import BayeuxProbe
 
 MakeEmulator = Callable[..., Awaitable[Emulator]]
 

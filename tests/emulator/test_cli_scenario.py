@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from sfmonitor.emulator import DEMO_CHANNELS, Emulator, Org, Scenario
-from tests.emulator.probe import BayeuxProbe
+from tests.helpers.probe import BayeuxProbe
 
 
 def test_help_names_the_default_credentials() -> None:

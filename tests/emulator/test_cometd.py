@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from sfmonitor.emulator import Emulator
-from tests.emulator.probe import BayeuxProbe
+from tests.helpers.probe import BayeuxProbe
 
 pytestmark = pytest.mark.asyncio
 

@@ -16,7 +16,7 @@ import pytest
 from sfmonitor.discovery import discover
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from tests.discovery.conftest import LIMITED, login, users
-from tests.emulator.probe import BayeuxProbe
+from tests.helpers.probe import BayeuxProbe
 
 pytestmark = pytest.mark.asyncio
 

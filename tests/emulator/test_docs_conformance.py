@@ -11,7 +11,7 @@ import pytest
 from sfmonitor.emulator import DEFAULT_USERNAME, Emulator
 from sfmonitor.emulator.config import User
 from tests.emulator.conftest import MakeEmulator
-from tests.emulator.probe import BayeuxProbe
+from tests.helpers.probe import BayeuxProbe
 
 pytestmark = pytest.mark.asyncio
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -10,7 +10,7 @@ import pytest
 
 from sfmonitor.emulator import DEFAULT_USERNAME, Emulator
 from sfmonitor.emulator.ids import is_salesforce_id
-from tests.emulator.probe import BayeuxProbe
+from tests.helpers.probe import BayeuxProbe
 
 pytestmark = pytest.mark.asyncio
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

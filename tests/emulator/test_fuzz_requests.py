@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.emulator_thread import EmulatorThread, emulator_thread
+from tests.helpers.emulator_thread import EmulatorThread, emulator_thread
 
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 JSON = st.recursive(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sfmonitor.emulator import Emulator
-from tests.emulator.probe import BayeuxProbe
+from tests.helpers.probe import BayeuxProbe
 
 pytestmark = pytest.mark.asyncio
 

@@ -3,8 +3,7 @@ the emulator's own OAuth endpoint (a real login over HTTP), and waiting on condi
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -64,16 +63,3 @@ async def connected(emu: Emulator, **kwargs: Any) -> AsyncIterator[PubSubConnect
         yield conn
     finally:
         await conn.close()
-
-
-async def wait_for(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """Poll a condition on the loop (no sleeping for readiness: each check yields)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)

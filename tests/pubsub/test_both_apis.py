@@ -15,8 +15,9 @@ from sfmonitor.pubsub import (
     PubSubError,
     ReplayFrom,
 )
-from tests.emulator.probe import BayeuxProbe
-from tests.pubsub.helpers import connected, pubsub_emulator, tokens_for, wait_for
+from tests.helpers.probe import BayeuxProbe
+from tests.helpers.waiting import wait_until
+from tests.pubsub.helpers import connected, pubsub_emulator, tokens_for
 
 pytestmark = pytest.mark.asyncio
 TOPIC = "/event/Order_Placed__e"
@@ -26,7 +27,7 @@ async def test_rest_publish_and_scenario_events_have_one_replay_id_on_both_apis(
     async with pubsub_emulator() as emu, connected(emu) as conn, BayeuxProbe(emu.url) as probe:
         queue = EventQueue()
         conn.subscribe(TOPIC, queue, ReplayFrom.latest())
-        await wait_for(lambda: emu.pubsub and emu.pubsub.streams.get(TOPIC))
+        await wait_until(lambda: emu.pubsub and emu.pubsub.streams.get(TOPIC))
         await probe.login()
         await probe.start(TOPIC)
         async with (

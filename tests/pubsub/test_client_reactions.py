@@ -13,7 +13,8 @@ from sfmonitor.emulator import Emulator
 from sfmonitor.emulator.pubsub_config import PubSubSettings
 from sfmonitor.pubsub import EventQueue, PubSubConnection, ReplayFrom, SubscribeSettings
 from sfmonitor.streaming import ChannelChange, ChannelStatus, GapNotice
-from tests.pubsub.helpers import connected, pubsub_emulator, wait_for
+from tests.helpers.waiting import wait_until
+from tests.pubsub.helpers import connected, pubsub_emulator
 
 pytestmark = pytest.mark.asyncio
 TOPIC = "/event/Low_Ink__e"
@@ -80,16 +81,16 @@ async def test_stale_replay_id_gives_a_gap_notice_and_follows_the_policy(
         queue = EventQueue()
         settings = SubscribeSettings(stale_replay=policy, backoff_base=0.02)
         sub = conn.subscribe(TOPIC, queue, ReplayFrom.custom(ids[0]), settings)
-        gap = await wait_for(lambda: [n for n in queue.notices if isinstance(n, GapNotice)])
+        gap = await wait_until(lambda: [n for n in queue.notices if isinstance(n, GapNotice)])
         assert gap[0].stored_replay_id == ids[0] and gap[0].action == policy
         assert "replayid.corrupted" in gap[0].server_text and "rpcId:" in gap[0].server_text
         if expect_preset == "EARLIEST":
             assert [e.replay_value for e in await queue.take(2)] == kept
         if expect_preset == "LATEST":
-            await wait_for(lambda: emu.pubsub and emu.pubsub.streams.get(TOPIC))
+            await wait_until(lambda: emu.pubsub and emu.pubsub.streams.get(TOPIC))
             later = publish(emu, 1)
             assert [(await queue.get()).replay_value] == later
-        await wait_for(lambda: sub.status is status)
+        await wait_until(lambda: sub.status is status)
 
 
 async def test_auth_error_refreshes_the_token_and_resumes_without_loss() -> None:
@@ -142,7 +143,7 @@ async def test_transient_failures_back_off_and_resume_from_the_stored_id(fault: 
             emu.pubsub.faults.apply(fault, {"count": 3})
             emu.pubsub.faults.reset_streams()  # the open stream drops; 3 attempts refused
         else:
-            await wait_for(lambda: emu.pubsub.faults.reset_streams())
+            await wait_until(lambda: emu.pubsub.faults.reset_streams())
         during = publish(emu, 5)
         assert [e.replay_value for e in await queue.take(5)] == during  # no loss, no repeat
         retries = [n for n in statuses(queue) if "resubscribing in" in n.error]
@@ -160,7 +161,7 @@ async def test_watchdog_tears_down_a_silent_stream_and_resumes_with_no_loss() ->
         assert [e.replay_value for e in await queue.take(2)] == first
         emu.pubsub.faults.stall(seconds=1.5)  # silence: no events, no keepalives
         during = publish(emu, 3)
-        await wait_for(lambda: any("no message for" in n.error for n in statuses(queue)))
+        await wait_until(lambda: any("no message for" in n.error for n in statuses(queue)))
         assert [e.replay_value for e in await queue.take(3)] == during
         assert sub.streams >= 2
         assert max(len(v) for v in emu.pubsub.streams.values()) <= 1
@@ -171,7 +172,7 @@ async def test_keepalive_moves_the_resume_point_without_events() -> None:
         ids = publish(emu, 4)
         queue = EventQueue()
         sub = conn.subscribe(TOPIC, queue, ReplayFrom.latest(), QUICK)
-        positions = await wait_for(lambda: queue.positions)
+        positions = await wait_until(lambda: queue.positions)
         assert positions[0] == (TOPIC, ids[-1].to_bytes(8, "big"))
         assert sub.resume == ids[-1].to_bytes(8, "big")
 
@@ -181,7 +182,7 @@ async def test_one_stream_per_topic() -> None:
         conn.subscribe(TOPIC, EventQueue())
         with pytest.raises(ValueError, match="already subscribed"):
             conn.subscribe(TOPIC, EventQueue())
-        await wait_for(lambda: emu.pubsub and emu.pubsub.streams.get(TOPIC))
+        await wait_until(lambda: emu.pubsub and emu.pubsub.streams.get(TOPIC))
         assert emu.pubsub is not None and len(emu.pubsub.streams[TOPIC]) == 1
 
 
@@ -200,11 +201,11 @@ async def test_close_stops_every_subscription_and_the_channel() -> None:
     async with pubsub_emulator(pubsub=FAST_SERVER) as emu:
         conn = PubSubConnection((await _tokens(emu)), emu.pubsub.address, tls=False)  # type: ignore[union-attr]
         subs = [conn.subscribe(t, EventQueue()) for t in (TOPIC, "/data/ChangeEvents")]
-        await wait_for(lambda: all(s.status is ChannelStatus.LIVE for s in subs))
+        await wait_until(lambda: all(s.status is ChannelStatus.LIVE for s in subs))
         await conn.close()
         assert all(not s.running and s.status is ChannelStatus.UNSUBSCRIBED for s in subs)
         assert conn._channel is None
-        await wait_for(lambda: not any(emu.pubsub.streams.values()))  # type: ignore[union-attr]
+        await wait_until(lambda: not any(emu.pubsub.streams.values()))  # type: ignore[union-attr]
 
 
 async def _tokens(emu: Emulator) -> Any:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sfmonitor.pubsub import EventQueue, PubSubConnection, ReplayFrom
-from tests.tls import make_tls
+from tests.helpers.tls import make_tls
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,9 +14,10 @@ import pytest
 
 from sfmonitor.emulator import Emulator
 from sfmonitor.pubsub import CallbackTokens, EventQueue, PubSubConnection, ReplayFrom
-from tests.pubsub.helpers import login, wait_for
+from tests.helpers.tls import make_tls
+from tests.helpers.waiting import wait_until
+from tests.pubsub.helpers import login
 from tests.pubsub.node_client import node_ready, run_node
-from tests.tls import make_tls
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(600)]
 CDC = "/data/AccountChangeEvent"
@@ -74,7 +75,7 @@ async def test_node_client_reads_1000_cdc_events_and_publishes_to_our_client(
             mine = {e.replay_value: e for e in await ours.take(1000)}
             published = EventQueue()
             conn.subscribe(EVENT, published, ReplayFrom.latest())
-            await wait_for(lambda: emu.pubsub and emu.pubsub.streams.get(EVENT))
+            await wait_until(lambda: emu.pubsub and emu.pubsub.streams.get(EVENT))
 
             port = address.rpartition(":")[2]
             lines = await run_node(emu.url, f"localhost:{port}", CDC, 1000, EVENT, ca)

@@ -12,7 +12,8 @@ import pytest
 
 from sfmonitor.emulator.pubsub_config import PubSubSettings
 from sfmonitor.pubsub.proto import pubsub_api_pb2 as pb
-from tests.pubsub.helpers import pubsub_emulator, wait_for
+from tests.helpers.waiting import wait_until
+from tests.pubsub.helpers import pubsub_emulator
 from tests.pubsub.raw import fetch, raw_client, trailers
 
 pytestmark = pytest.mark.asyncio
@@ -98,7 +99,7 @@ async def test_exact_counts_capped_credit_pending_and_keepalive() -> None:
         await call.write(fetch("/event/Low_Ink__e", 50))
         assert emu.pubsub is not None
         streams = emu.pubsub.streams["/event/Low_Ink__e"]
-        await wait_for(lambda: next(iter(streams)).credit == 100)  # the request was read
+        await wait_until(lambda: next(iter(streams)).credit == 100)  # the request was read
         emu.org.publish_any("/event/Low_Ink__e", {"Ink_Percentage__c": 42})
         live = await call.read()
         while not live.events:

@@ -7,7 +7,8 @@ import pytest
 
 from sfmonitor.pubsub import EventQueue, ReplayFrom, replay_value
 from sfmonitor.streaming import ChannelChange, ChannelStatus
-from tests.pubsub.helpers import connected, pubsub_emulator, wait_for
+from tests.helpers.waiting import wait_until
+from tests.pubsub.helpers import connected, pubsub_emulator
 
 pytestmark = pytest.mark.asyncio
 
@@ -66,7 +67,7 @@ async def test_flow_control_never_more_than_100_outstanding() -> None:
             conn.subscribe("/data/AccountChangeEvent", queue, ReplayFrom.earliest())
             first = await queue.take(100)
             assert emu.pubsub is not None
-            streams = await wait_for(lambda: [s for v in emu.pubsub.streams.values() for s in v])
+            streams = await wait_until(lambda: [s for v in emu.pubsub.streams.values() for s in v])
             # the consumer holds the reader: the server may send no more than 100 ahead
             assert streams[0].credit + (streams[0].sent - 100) <= 100
             rest = await queue.take(900)

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from sfmonitor.demo import DEMO_SECRETS, save_emulator_profile
+from sfmonitor.capture import Capture
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.sinks import (
     Forwarder,
@@ -24,21 +24,15 @@ from sfmonitor.sinks import (
     parse_sink_url,
     split_secret,
 )
-from sfmonitor.store import Capture, CaptureStore, EventQuery, Profile
+from sfmonitor.store import CaptureStore, EventQuery, Profile
 from sfmonitor.streaming.state import Backoff
+from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
+from tests.helpers.waiting import wait_until
 
 CHANNELS = ("/topic/Foo", "/event/Low_Ink__e", "/data/AccountChangeEvent", "/u/news")
 ORG_ID = "00DDn00000000000Ab"  # overwritten by the emulator's own id where one runs
 CURSORS = "sink-cursors.db"
 Key = tuple[str, int]
-
-
-async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait for a condition (polled), failing with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
@@ -103,7 +97,9 @@ async def fill_store(folder: Path, count: int) -> Filled:
             profile = save_emulator_profile(store, emulator.url, CHANNELS)
             await publish(emulator, count)
             async with capturing(store, profile):
-                await until(lambda: store.count(EventQuery(profile.id)) >= count, 120, "capture")
+                await wait_until(
+                    lambda: store.count(EventQuery(profile.id)) >= count, 120, "capture"
+                )
             org_id = emulator.org.org_id
     assert profile.id is not None
     order = stored_order(folder / "capture.db", profile.id)
@@ -128,7 +124,7 @@ async def forward_all(forwarder: Forwarder, total: int, timeout: float = 120) ->
     """Run the forwarder until its cursor has passed ``total`` events and none is behind."""
     task = asyncio.ensure_future(forwarder.run())
     try:
-        await until(
+        await wait_until(
             lambda: task.done() or (forwarder.lag.forwarded >= total and forwarder.lag.events == 0),
             timeout,
             f"forwarding {total} events",

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from sfmonitor.demo import save_emulator_profile
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.sinks import SinkState, parse_sink_url, split_secret
 from sfmonitor.store import CaptureStore, EventQuery
+from tests.helpers.profiles import save_emulator_profile
+from tests.helpers.waiting import wait_until
 from tests.sinks.helpers import (
     CHANNELS,
     CURSORS,
@@ -29,7 +30,6 @@ from tests.sinks.helpers import (
     forwarder_for,
     publish,
     stored_order,
-    until,
 )
 from tests.sinks.servers import PG_PASSWORD
 from tests.sinks.targets import make_target
@@ -54,8 +54,10 @@ async def test_ten_thousand_events_from_the_emulator_reach_the_sink_in_order(
             forwarding = asyncio.ensure_future(forwarder.run())
             async with capturing(store, profile, forwarder.nudge):
                 await publish(emulator, EVENTS)
-                await until(lambda: store.count(EventQuery(profile.id)) >= EVENTS, 120, "capture")
-            await until(
+                await wait_until(
+                    lambda: store.count(EventQuery(profile.id)) >= EVENTS, 120, "capture"
+                )
+            await wait_until(
                 lambda: forwarder.lag.forwarded >= EVENTS and forwarder.lag.events == 0,
                 120,
                 "the sink to catch up",
@@ -167,14 +169,16 @@ async def test_a_sink_down_at_start_grows_a_lag_that_drains_when_it_comes_back(
             forwarding = asyncio.ensure_future(forwarder.run())
             async with capturing(store, profile):
                 await publish(emulator, count)
-                await until(lambda: store.count(EventQuery(profile.id)) >= count, 120, "capture")
+                await wait_until(
+                    lambda: store.count(EventQuery(profile.id)) >= count, 120, "capture"
+                )
                 # the capture stored everything while the sink was down
-                await until(lambda: forwarder.lag.events >= count, 30, "the lag to grow")
+                await wait_until(lambda: forwarder.lag.events >= count, 30, "the lag to grow")
                 lag = forwarder.lag
                 assert lag.state is SinkState.RETRYING and lag.forwarded == 0
                 assert lag.error and lag.seconds > 0
                 await asyncio.to_thread(target.bring_up)
-                await until(
+                await wait_until(
                     lambda: forwarder.lag.events == 0 and forwarder.lag.forwarded >= count,
                     60,
                     "the lag to drain",
@@ -204,21 +208,23 @@ async def test_a_sink_that_stops_answering_never_holds_up_the_capture(
             forwarding = asyncio.ensure_future(forwarder.run())
             async with capturing(store, profile):
                 await publish(emulator, 1000)
-                await until(lambda: forwarder.lag.forwarded >= 1000, 60, "the first events")
+                await wait_until(lambda: forwarder.lag.forwarded >= 1000, 60, "the first events")
                 target.server.pause()
                 try:
                     await publish(emulator, 2000)
                     # receiving goes on: the capture stores every event meanwhile
-                    await until(lambda: store.count(EventQuery(profile.id)) >= 3000, 60, "capture")
-                    await until(lambda: forwarder.lag.events >= 2000, 30, "the lag to grow")
-                    await until(
+                    await wait_until(
+                        lambda: store.count(EventQuery(profile.id)) >= 3000, 60, "capture"
+                    )
+                    await wait_until(lambda: forwarder.lag.events >= 2000, 30, "the lag to grow")
+                    await wait_until(
                         lambda: forwarder.lag.state is SinkState.RETRYING,
                         30,
                         f"timeout {forwarder.lag}",
                     )
                 finally:
                     target.server.resume()
-                await until(
+                await wait_until(
                     lambda: forwarder.lag.events == 0 and forwarder.lag.state == "forwarding",
                     90,
                     "the lag to drain",

@@ -22,8 +22,9 @@ from sfmonitor.sinks import (
 from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile
 from sfmonitor.store.export import event_record_bytes
 from sfmonitor.store.schema import write_transaction
-from tests.sinks.helpers import Filled, forward_all, until
-from tests.store.helpers import T0, event, platform_event, push_topic
+from tests.helpers.events import T0, event, platform_event, push_topic
+from tests.helpers.waiting import wait_until
+from tests.sinks.helpers import Filled, forward_all
 
 
 def two_profiles(folder: Path) -> tuple[int, int]:
@@ -117,11 +118,11 @@ async def test_a_new_sink_starts_with_all_or_only_new_events(
         start="new",
     )
     task = asyncio.ensure_future(only_new.run())
-    await until(lambda: only_new.lag.state == "forwarding", 30, "the sink to open")
+    await wait_until(lambda: only_new.lag.state == "forwarding", 30, "the sink to open")
     with CaptureStore.open(filled.folder) as store:
         store.ingest(filled.profile_id, [event(push_topic(10**9))])
     only_new.nudge()
-    await until(lambda: only_new.lag.forwarded == 1, 30, "the new event")
+    await wait_until(lambda: only_new.lag.forwarded == 1, 30, "the new event")
     only_new.stop()
     await task
     assert len(all_out.read_bytes().splitlines()) == filled.count

@@ -9,7 +9,8 @@ import logging
 import pytest
 
 from sfmonitor.sinks import SinkState, parse_sink_url, split_secret
-from tests.sinks.helpers import CURSORS, Filled, forward_all, forwarder_for, until
+from tests.helpers.waiting import wait_until
+from tests.sinks.helpers import CURSORS, Filled, forward_all, forwarder_for
 from tests.sinks.servers import PG_PASSWORD, Postgres
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(300)]
@@ -23,7 +24,7 @@ async def test_a_postgres_password_never_shows(
     bad_url = pg_cluster.url(pg_table).replace("sfm@", f"sfm:{wrong}@")
     refused = forwarder_for(filled.folder, filled.profile_id, bad_url, filled.org_id)
     task = asyncio.ensure_future(refused.run())
-    await until(lambda: refused.backoff.attempt >= 2, 60, "two refused logins")
+    await wait_until(lambda: refused.backoff.attempt >= 2, 60, "two refused logins")
     refused.stop()
     await task
     assert refused.lag.state is SinkState.STOPPED and refused.lag.forwarded == 0

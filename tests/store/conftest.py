@@ -1,17 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from sfmonitor.store import CaptureStore, Environment, Profile
-
-
-@pytest.fixture
-def store(data_folder: Path) -> Iterator[CaptureStore]:
-    with CaptureStore.open(data_folder) as s:
-        yield s
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sfmonitor.store import CaptureStore, EventQuery, FilterError, Profile, export_events
-from tests.store.helpers import event, push_topic
+from tests.helpers.events import event, push_topic
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from sfmonitor.store import (
     Profile,
     Subscription,
 )
-from tests.store.helpers import T0, change_event, event, platform_event, push_topic
+from tests.helpers.events import T0, change_event, event, platform_event, push_topic
 
 
 def test_files_are_private_and_in_wal_mode(store: CaptureStore, data_folder: Path) -> None:

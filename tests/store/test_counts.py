@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile
 from sfmonitor.store.schema import migrate, version_of
-from tests.store.helpers import change_event, event, push_topic
+from tests.helpers.events import change_event, event, push_topic
 
 
 def fill(store: CaptureStore, pid: int, start: int, n: int) -> None:

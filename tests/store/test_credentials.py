@@ -8,7 +8,7 @@ import keyring.backends.null
 import pytest
 
 from sfmonitor.store import CredentialVault, KeyringUnavailableError, Secrets
-from tests.memkeyring import MemoryKeyring
+from tests.helpers.keyring import MemoryKeyring
 
 SECRETS = Secrets(
     password="pw-K9x!Token123", client_secret="cs-Secret-77", refresh_token="rt-5aa1-refresh"

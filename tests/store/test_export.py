@@ -17,7 +17,7 @@ from sfmonitor.store import (
     export_events,
     import_capture,
 )
-from tests.store.helpers import change_event, event, platform_event, push_topic
+from tests.helpers.events import change_event, event, platform_event, push_topic
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sfmonitor.store import CaptureStore, Environment, EventQuery, FilterError, Profile
-from tests.store.helpers import event, push_topic
+from tests.helpers.events import event, push_topic
 
 NAMES = ["Acme 100%", "O'Brien_Co", 'Say "hi"; DROP', "back\\slash", "a%b_c", "plain"]
 FUZZ = settings(

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from sfmonitor.demo import save_emulator_profile
+from sfmonitor.capture import CaptureError
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.store import CaptureStore, EventQuery, Profile, Subscription
-from sfmonitor.store.pipeline import CaptureError
 from sfmonitor.store.records import ODD_REPLAY_ID, RESTARTED
-from tests.store.helpers import event, push_topic
-from tests.store.test_pipeline import Run, stored
+from tests.helpers.capture_run import Run, stored
+from tests.helpers.events import event, push_topic
+from tests.helpers.profiles import save_emulator_profile
 
 
 @pytest_asyncio.fixture

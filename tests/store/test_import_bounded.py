@@ -150,7 +150,7 @@ def test_integers_beyond_64_bits_round_trip_exactly(tmp_path: Path) -> None:
     """A message keeps its numbers as received (a server may send any integer); export,
     import and export again give the same bytes (orjson alone reads them as floats)."""
     from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile, export_events
-    from tests.store.helpers import event
+    from tests.helpers.events import event
 
     message = {"channel": "/u/x", "data": {"event": {"replayId": 1}, "payload": {"n": 2**70}}}
     with CaptureStore.open(tmp_path / "d") as store:

@@ -13,7 +13,7 @@ import keyring
 import pytest
 
 from sfmonitor.store import CaptureStore, CredentialVault, Secrets
-from tests.memkeyring import MemoryKeyring
+from tests.helpers.keyring import MemoryKeyring
 from tests.test_cli import run
 
 ADD = ["profiles", "add", "Shared", "--sandbox", "--username", "u", "--client-id", "c"]

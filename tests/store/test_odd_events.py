@@ -18,7 +18,7 @@ from sfmonitor.store import (
     import_capture,
 )
 from sfmonitor.streaming.transport import parse_json
-from tests.store.helpers import event
+from tests.helpers.events import event
 
 JSON = st.recursive(
     st.none()

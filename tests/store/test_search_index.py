@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile, search
-from tests.store.helpers import change_event, event, platform_event, push_topic
+from tests.helpers.events import change_event, event, platform_event, push_topic
 
 WORDS = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay"]
 N = 400

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from sfmonitor.demo import DEMO_SECRETS, save_emulator_profile
-from sfmonitor.store import Capture, CaptureStore, EventQuery
+from sfmonitor.capture import Capture
+from sfmonitor.store import CaptureStore, EventQuery
 from tests.helpers.hostile import HostileServer, event
+from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.asyncio
 FOO = "/topic/Foo"
@@ -25,12 +27,13 @@ async def test_an_out_of_range_replay_id_is_stored_and_blocks_nothing(tmp_path: 
             task = asyncio.ensure_future(capture.run())
             org.bayeux.push([event(FOO, 2**63), event(FOO, 10)])
             org.bayeux.push([event(FOO, 11)])
-            deadline = asyncio.get_running_loop().time() + 20
             events = EventQuery(kinds=frozenset({"pushtopic"}))  # not the notice row
-            while store.count(events) < 3:
+
+            def three_stored() -> bool:
                 assert not task.done() or task.result() is None
-                assert asyncio.get_running_loop().time() < deadline, "events not stored"
-                await asyncio.sleep(0.02)
+                return store.count(events) >= 3
+
+            await wait_until(three_stored, 20, "the three events")
             await capture.stop()
             await asyncio.wait_for(task, 10)
             states = store.replay_states(profile.id)

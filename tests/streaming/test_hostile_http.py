@@ -27,7 +27,7 @@ from tests.helpers.hostile import (
     token_reply,
     trickle,
 )
-from tests.tls import make_tls
+from tests.helpers.tls import make_tls
 
 pytestmark = pytest.mark.asyncio
 PASSWORD = "hostile-test-password-4711"

@@ -20,6 +20,7 @@ from aiohttp import web
 import sfmonitor
 from sfmonitor.app import main
 from tests.helpers.hostile import Handler, HostileServer, gzip_bomb, trickle
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.asyncio
 SECRETS = "hostile-password\nhostile-client-secret\n"
@@ -95,10 +96,12 @@ async def _stop_during(
     proc.stdin.write(SECRETS.encode())
     await proc.stdin.drain()
     proc.stdin.close()
-    deadline = time.monotonic() + 60
-    while not any(s.path.startswith(hung) for s in org.seen):
-        assert proc.returncode is None and time.monotonic() < deadline, "never got there"
-        await asyncio.sleep(0.02)
+    await wait_until(
+        lambda: proc.returncode is not None or any(s.path.startswith(hung) for s in org.seen),
+        60,
+        "the hung request",
+    )
+    assert proc.returncode is None, "the process ended before it got there"
     sent = time.monotonic()
     proc.send_signal(sig)
     try:

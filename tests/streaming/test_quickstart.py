@@ -18,7 +18,7 @@ from sfmonitor.emulator import (
     Emulator,
 )
 from sfmonitor.streaming import ReplayType, SimpleSalesforceStreaming
-from tests.emulator_thread import emulator_thread
+from tests.helpers.emulator_thread import emulator_thread
 
 
 def publish_soon(emulator: Emulator, channel: str, n: int, delay: float = 0.2) -> None:

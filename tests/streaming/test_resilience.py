@@ -20,6 +20,7 @@ from sfmonitor.streaming import (
     SimpleSalesforceStreaming,
     StateChange,
 )
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.asyncio
 CHANNELS = (
@@ -55,14 +56,19 @@ class Harness:
 
     async def settle(self, timeout: float = 20) -> None:
         """Wait until every published event was received; then check loss and duplicates."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while set(self.received) != self.published:
-            if asyncio.get_running_loop().time() > deadline:
-                missing = self.published - set(self.received)
-                raise AssertionError(f"{len(missing)} events lost, e.g. {sorted(missing)[:3]}")
+
+        def all_received() -> bool:
             if self.task is not None and self.task.done():
                 self.task.result()
-            await asyncio.sleep(0.02)
+            return set(self.received) == self.published
+
+        try:
+            await wait_until(all_received, timeout)
+        except TimeoutError:
+            missing = self.published - set(self.received)
+            raise AssertionError(
+                f"{len(missing)} events lost, e.g. {sorted(missing)[:3]}"
+            ) from None
         assert len(self.received) == len(set(self.received)), "an event was delivered twice"
 
     def reasons(self) -> list[str]:
@@ -270,10 +276,11 @@ async def test_a_reply_over_the_size_cap_is_reported_not_read(
     )
     async with client:
         await client.subscribe("/event/Low_Ink__e", ReplayType.ALL_EVENTS)
-        deadline = asyncio.get_running_loop().time() + 10
-        while not any(
-            isinstance(n, StateChange) and "exceeds the limit of 65,536" in n.reason
-            for n in notices
-        ):
-            assert asyncio.get_running_loop().time() < deadline, "overflow not reported"
-            await asyncio.sleep(0.05)
+        await wait_until(
+            lambda: any(
+                isinstance(n, StateChange) and "exceeds the limit of 65,536" in n.reason
+                for n in notices
+            ),
+            10,
+            "the overflow report",
+        )

@@ -16,7 +16,7 @@ from sfmonitor.emulator import (
     EmulatorConfig,
 )
 from sfmonitor.streaming import SimpleSalesforceStreaming, TransportError
-from tests.tls import make_tls
+from tests.helpers.tls import make_tls
 
 pytestmark = pytest.mark.asyncio
 

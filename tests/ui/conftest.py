@@ -1,18 +1,15 @@
 """UI tests: real widgets offscreen on a qasync loop (Qt and asyncio in one loop).
 
 Never call qtbot.waitSignal / waitUntil / wait inside an async test: on the qasync loop
-they hang (see the environment reference). Use ``wait_until`` below.
+they hang (see the environment reference). Use ``tests.helpers.waiting.wait_until``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_asyncio
 import qasync
 from PySide6.QtCore import QSettings
@@ -31,20 +28,6 @@ def _qapp() -> QApplication:
 def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
     """Every async test and fixture under tests/ui runs on a fresh qasync loop."""
     return {"qasync": lambda: qasync.QEventLoop(_qapp())}
-
-
-async def wait_until(predicate: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[CaptureStore]:
-    with CaptureStore.open(tmp_path / "data") as s:
-        yield s
 
 
 @pytest_asyncio.fixture

@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from sfmonitor.store import CaptureStore, EventQuery
-from tests.emulator_thread import SECRETS_STDIN, EmulatorThread, emulator_thread, profiles_add
+from tests.helpers.emulator_thread import (
+    SECRETS_STDIN,
+    EmulatorThread,
+    emulator_thread,
+    profiles_add,
+)
+from tests.helpers.waiting import wait_until_blocking
 
 CHANNELS = ("/u/news", "/event/Low_Ink__e", "/data/AccountChangeEvent")
 KILLS = 5
@@ -27,6 +33,16 @@ def stored(folder: Path) -> list[tuple[str, int]]:
     with CaptureStore.open(folder, read_only=True) as store:
         rows = store.fetch(EventQuery(), limit=10**7)
     return [(r.channel, r.replay_id or 0) for r in rows if r.kind != "gap"]
+
+
+def all_marked(folder: Path) -> bool:
+    """Every channel went live and was marked (events before it are not wanted)."""
+    if not (folder / "capture.db").exists():
+        return False
+    with CaptureStore.open(folder, read_only=True) as store:
+        profile = store.profile("Emu")
+        states = store.replay_states(profile.id) if profile and profile.id else {}
+    return len(states) == len(CHANNELS)
 
 
 class Flood(threading.Thread):
@@ -90,16 +106,7 @@ def test_app_killed_five_times_loses_nothing(
 
         app = start()
         # wait until every channel went live and was marked (events before are not wanted)
-        deadline = time.monotonic() + 60
-        while True:
-            assert time.monotonic() < deadline, "the app did not connect"
-            if (folder / "capture.db").exists():
-                with CaptureStore.open(folder, read_only=True) as store:
-                    profile = store.profile("Emu")
-                    states = store.replay_states(profile.id) if profile and profile.id else {}
-                if len(states) == len(CHANNELS):
-                    break
-            time.sleep(0.1)
+        wait_until_blocking(lambda: all_marked(folder), 60, "the app to connect")
         flood = Flood(emu)
         flood.start()
         try:

@@ -21,8 +21,8 @@ from sfmonitor.emulator import (
 )
 from sfmonitor.ui.dialogs import ChannelDialog, ProfileDialog
 from sfmonitor.ui.main_window import MainWindow
-from tests.memkeyring import MemoryKeyring
-from tests.ui.conftest import wait_until
+from tests.helpers.keyring import MemoryKeyring
+from tests.helpers.waiting import wait_until
 
 
 @pytest.mark.asyncio

@@ -23,7 +23,7 @@ from sfmonitor.ui.discovery_tree import ChannelTree
 from sfmonitor.ui.modal import Dialogs
 from sfmonitor.ui.replay_choice import ALL, NEW, REPLAY_ID, TIME, ReplayChoice
 from tests.discovery.conftest import LIMITED, login, users
-from tests.ui.conftest import wait_until
+from tests.helpers.waiting import wait_until
 
 Discover = Callable[..., Awaitable[Discovery]]
 ADDED = ("/topic/AccountUpdates", "/event/Order_Placed__e")

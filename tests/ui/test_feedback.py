@@ -16,8 +16,8 @@ from sfmonitor.ui.filter_bar import FilterBar
 from sfmonitor.ui.main_window import MainWindow
 from sfmonitor.ui.status_bar import StatusBar
 from sfmonitor.ui.worker import Worker
-from tests.store.helpers import event, push_topic
-from tests.ui.conftest import wait_until
+from tests.helpers.events import event, push_topic
+from tests.helpers.waiting import wait_until
 
 
 def loaded(model: EventsModel, first: int, last: int) -> list[int]:

@@ -11,8 +11,8 @@ from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile
 from sfmonitor.ui.dialogs import ChannelDialog, ProfileDialog
 from sfmonitor.ui.events_model import LOADING, PAGE, EventsModel
 from sfmonitor.ui.worker import Worker
-from tests.store.helpers import change_event, event, push_topic
-from tests.ui.conftest import wait_until
+from tests.helpers.events import change_event, event, push_topic
+from tests.helpers.waiting import wait_until
 
 
 @pytest.mark.asyncio

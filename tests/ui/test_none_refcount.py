@@ -17,8 +17,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile
 from sfmonitor.ui.events_model import EventsModel
 from sfmonitor.ui.worker import Worker
-from tests.store.helpers import event, push_topic
-from tests.ui.conftest import wait_until
+from tests.helpers.events import event, push_topic
+from tests.helpers.waiting import wait_until
 
 CALLS = 5000
 TOLERANCE = 50  # other code may take or drop a few references meanwhile; a leak drops 5,000

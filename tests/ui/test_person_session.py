@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from sfmonitor.store import CaptureStore
 from sfmonitor.ui.dialogs import ChannelDialog
 from sfmonitor.ui.main_window import MainWindow
-from tests.ui.conftest import wait_until
+from tests.helpers.waiting import wait_until
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

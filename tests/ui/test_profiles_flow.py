@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
-from sfmonitor.demo import DEMO_PROFILE, DEMO_SECRETS, save_emulator_profile
+from sfmonitor.capture.demo import DEMO_PROFILE
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.emulator.config import (
     DEFAULT_CLIENT_ID,
@@ -27,7 +27,8 @@ from sfmonitor.emulator.config import (
 from sfmonitor.store import CaptureStore, Environment, Profile
 from sfmonitor.ui.dialogs import ProfileDialog
 from sfmonitor.ui.main_window import MainWindow
-from tests.ui.conftest import wait_until
+from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.asyncio
 

@@ -32,7 +32,7 @@ from sfmonitor.ui.publish_dialog import JSON_TAB, PublishDialog
 from sfmonitor.ui.publish_fields import DateBox, NumberBox
 from sfmonitor.ui.publish_payloads import HISTORY_SIZE, publish_outcome, remember
 from tests.discovery.conftest import login
-from tests.ui.conftest import wait_until
+from tests.helpers.waiting import wait_until
 
 EVENT = "Shipment_Update__e"
 Org = Callable[[], Awaitable[tuple[Emulator, str, EventForm]]]

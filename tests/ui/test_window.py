@@ -12,12 +12,12 @@ import pytest
 import pytest_asyncio
 from PySide6.QtWidgets import QMessageBox
 
-from sfmonitor.demo import DEMO_SECRETS, save_emulator_profile
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.store import CaptureStore, Environment, EventQuery, Secrets
 from sfmonitor.ui.export_flow import SCOPES
 from sfmonitor.ui.main_window import MainWindow
-from tests.ui.conftest import wait_until
+from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.asyncio
 

@@ -11,19 +11,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from sfmonitor.demo import DEMO_SECRETS, save_emulator_profile
+from sfmonitor.capture import StoreWriteError
 from sfmonitor.emulator import Emulator, EmulatorConfig
-from sfmonitor.store import (
-    Capture,
-    CaptureStore,
-    EventQuery,
-    Profile,
-    StoreWriteError,
-    Subscription,
-)
+from sfmonitor.store import CaptureStore, EventQuery, Profile, Subscription
+from tests.helpers.capture_run import CHANNELS, Run, publish, stored
+from tests.helpers.profiles import save_emulator_profile
 
 pytestmark = pytest.mark.asyncio
-CHANNELS = ("/topic/Foo", "/event/Low_Ink__e", "/data/AccountChangeEvent", "/u/news")
 
 
 @pytest_asyncio.fixture
@@ -36,52 +30,6 @@ async def emulator() -> AsyncIterator[Emulator]:
 @pytest.fixture
 def profile(store: CaptureStore, emulator: Emulator) -> Profile:
     return save_emulator_profile(store, emulator.url, CHANNELS)
-
-
-class Run:
-    """One capture running in a task, as the headless command runs it."""
-
-    def __init__(self, store: CaptureStore, profile: Profile, **options: object) -> None:
-        self.live: set[str] = set()
-        self.capture = Capture(
-            store,
-            profile,
-            DEMO_SECRETS,
-            store.subscriptions(profile.id or 0),
-            **options,  # type: ignore[arg-type]
-        )
-        self.capture.client.add_listener(self._seen)
-        self.task = asyncio.ensure_future(self.capture.run())
-
-    def _seen(self, notice: object) -> None:
-        if getattr(notice, "status", None) == "live":
-            self.live.add(notice.channel)  # type: ignore[attr-defined]
-
-    async def until(self, condition: object, timeout: float = 15) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not condition():  # type: ignore[operator]
-            if self.task.done():
-                self.task.result()
-            assert asyncio.get_running_loop().time() < deadline, "condition not reached"
-            await asyncio.sleep(0.02)
-
-    async def stop(self) -> None:
-        await self.capture.stop()
-        await asyncio.wait_for(self.task, 10)
-
-
-def publish(emulator: Emulator, n: int, start: int = 0) -> set[tuple[str, int]]:
-    out = set()
-    for i in range(start, start + n):
-        ch = CHANNELS[i % len(CHANNELS)]
-        out.add((ch, emulator.org.publish_any(ch, {"Name": f"event {i}"}).replay_id))
-    return out
-
-
-def stored(store: CaptureStore, profile: Profile) -> list[tuple[str, int]]:
-    """Captured events (not the rows that mark gaps)."""
-    rows = store.fetch(EventQuery(profile.id), limit=10**6)
-    return [(r.channel, r.replay_id or 0) for r in rows if r.kind != "gap"]
 
 
 async def test_every_event_is_stored_once_and_a_restart_resumes(

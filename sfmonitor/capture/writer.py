@@ -10,12 +10,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from sfmonitor.store import CaptureStore, IngestResult
+from sfmonitor.store.memory import release_free_memory
+from sfmonitor.store.records import event_record
 from sfmonitor.streaming import StreamEvent
-
-from .captures import CaptureStore
-from .ingest import IngestResult
-from .memory import release_free_memory
-from .records import event_record
 
 T = TypeVar("T")
 FLOOD_BATCH = 2000  # a batch this big means a flood (a backlog, a replay)

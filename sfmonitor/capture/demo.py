@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from sfmonitor.emulator import Emulator, EmulatorConfig
@@ -26,30 +25,11 @@ __all__ = [
     "DEMO_PROFILE",
     "DEMO_SECRETS",
     "Demo",
-    "save_emulator_profile",
     "start_demo",
 ]
 
 DEMO_PROFILE = "Demo"
 DEMO_SECRETS = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
-
-
-def save_emulator_profile(
-    store: CaptureStore,
-    url: str,
-    channels: Iterable[str],
-    name: str = "Emu",
-    environment: Environment = Environment.CUSTOM,
-) -> Profile:
-    """A new profile logging in to the emulator at ``url`` as its default user (with
-    ``DEMO_SECRETS``), subscribed to ``channels``: the setup of tests and benchmarks."""
-    profile = store.save_profile(
-        Profile(name, environment, url, username=DEFAULT_USERNAME, client_id=DEFAULT_CLIENT_ID)
-    )
-    assert profile.id is not None
-    for channel in channels:
-        store.set_subscription(profile.id, Subscription(channel))
-    return profile
 
 
 def _save_demo_profile(store: CaptureStore, profile: Profile) -> Profile:

@@ -1,0 +1,19 @@
+"""The one package that joins a streaming client to the store: a running ``Capture``, its
+replay book and client (``clients``), the store writer (``writer``) and the demo
+(``demo``, which starts the emulator: import it only when the demo is asked for).
+No Qt here; the window and the headless command both use it."""
+
+from .clients import ReplayBook, make_client, policy_replay
+from .pipeline import Capture, CaptureError, CaptureStats
+from .writer import StoreWriteError, StoreWriter
+
+__all__ = [
+    "Capture",
+    "CaptureError",
+    "CaptureStats",
+    "ReplayBook",
+    "StoreWriteError",
+    "StoreWriter",
+    "make_client",
+    "policy_replay",
+]

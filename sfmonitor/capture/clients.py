@@ -1,0 +1,145 @@
+"""The clients a capture uses: where each channel resumes (``ReplayBook``, read from the
+store before the first subscribe) and the streaming client of a profile's login kind.
+
+The seed library persists replay ids through ``ReplayMixin.store_replay_id``; a capture
+does not: the store writes each event and its channel's replay id in ONE transaction (the
+writer's ``ingest_records``), so a crash can repeat an event but never skip one. The
+client only reads where to resume (``get_last_replay_id`` → ``ReplayBook``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sfmonitor.store import AuthKind, Profile, ReplayState, Secrets
+from sfmonitor.store.validation import replay_policy_problem
+from sfmonitor.streaming import (
+    AutoReconnectMixin,
+    AutoVersionMixin,
+    BaseSalesforceStreaming,
+    LiveSince,
+    PasswordSalesforceStreaming,
+    RefreshTokenSalesforceStreaming,
+    ReplayMixin,
+    ReplayType,
+    ReSubscribeMixin,
+)
+
+# --- where each channel resumes ----------------------------------------------------------
+
+
+def policy_replay(policy: str) -> int:
+    """A subscription's replay policy (``new``, ``all`` or an id) as a replay value;
+    ValueError for anything else (an id beyond 64 bits included)."""
+    problem = replay_policy_problem(policy)
+    if problem is not None:
+        raise ValueError(problem)
+    if policy == "all":
+        return int(ReplayType.ALL_EVENTS)
+    if policy == "new":
+        return int(ReplayType.NEW_EVENTS)
+    return int(policy)
+
+
+class ReplayBook:
+    """Where each channel resumes when the client has received nothing on it yet.
+
+    The stored replay id wins; then a stored live-since marker (the channel was live from
+    -1 before a crash: resume with -2 and drop older events); then the subscription's
+    policy. ``override`` (``new``, ``all`` or an id) replaces all three for this run.
+    """
+
+    def __init__(
+        self,
+        states: dict[str, ReplayState],
+        policies: dict[str, str],
+        override: str | None = None,
+    ) -> None:
+        self.states = states
+        self.policies = policies
+        self.override = None if override in (None, "stored") else override
+        if self.override is not None:
+            policy_replay(self.override)  # a bad value fails here, not in a subscribe
+        self.started_new: set[str] = set()
+
+    def forget(self, channel: str) -> None:
+        """The channel was removed: when it is added again, its policy decides."""
+        self.states.pop(channel, None)
+        self.started_new.discard(channel)
+
+    def set_policy(self, channel: str, policy: str) -> None:
+        """The channel is (re)added with ``policy``: it starts there, not where an
+        earlier subscription of it stopped."""
+        policy_replay(policy)
+        self.forget(channel)
+        self.policies[channel] = policy
+
+    def resume_point(self, channel: str) -> int | LiveSince:
+        state = self.states.get(channel)
+        if self.override is not None:
+            value: int | LiveSince = policy_replay(self.override)
+        elif state is not None and state.replay_id is not None:
+            value = state.replay_id
+        elif state is not None and state.live_since is not None:
+            value = LiveSince(state.live_since / 1000)
+        else:
+            value = policy_replay(self.policies.get(channel, "new"))
+        if value == ReplayType.NEW_EVENTS:
+            self.started_new.add(channel)
+        return value
+
+
+class _StoreReplay(ReplayMixin):
+    book: ReplayBook
+    pinned_version: str
+
+    async def get_last_replay_id(self, channel: str) -> int | ReplayType | LiveSince:
+        return self.book.resume_point(channel)
+
+    async def _resolve_version(self, instance_url: str) -> str:
+        if self.pinned_version:
+            return self.pinned_version
+        return str(await super()._resolve_version(instance_url))  # type: ignore[misc]
+
+
+class PasswordCaptureClient(
+    _StoreReplay,
+    AutoVersionMixin,
+    AutoReconnectMixin,
+    ReSubscribeMixin,
+    PasswordSalesforceStreaming,
+):
+    """Password flow, resuming from the store."""
+
+
+class RefreshTokenCaptureClient(
+    _StoreReplay,
+    AutoVersionMixin,
+    AutoReconnectMixin,
+    ReSubscribeMixin,
+    RefreshTokenSalesforceStreaming,
+):
+    """Refresh-token flow, resuming from the store."""
+
+
+def make_client(
+    profile: Profile, secrets: Secrets, book: ReplayBook, **options: Any
+) -> BaseSalesforceStreaming:
+    """A client for ``profile`` (nothing connects until ``start()``)."""
+    common: dict[str, Any] = {
+        "client_id": profile.client_id,
+        "client_secret": secrets.client_secret,
+        "login_url": profile.login_url,
+        **options,
+    }
+    client: _StoreReplay
+    if profile.auth_kind is AuthKind.REFRESH_TOKEN:
+        client = RefreshTokenCaptureClient(refresh_token=secrets.refresh_token, **common)
+    else:
+        client = PasswordCaptureClient(
+            username=profile.username, password=secrets.password, **common
+        )
+    client.book = book
+    client.pinned_version = profile.api_version
+    assert isinstance(client, BaseSalesforceStreaming)
+    return client
