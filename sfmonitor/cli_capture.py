@@ -37,9 +37,7 @@ from sfmonitor.streaming import (
     Notice,
     StateChange,
     StreamEvent,
-    StreamingError,
 )
-from sfmonitor.streaming.state import Backoff
 
 if TYPE_CHECKING:
     from sfmonitor.capture.demo import Demo
@@ -224,29 +222,15 @@ async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows: KeyboardInterrupt instead
             loop.add_signal_handler(sig, request_stop)
-    backoff = Backoff(base=1.0, cap=60.0)
-    total_stored = 0
     echo = None
     try:
         echo = NdjsonEcho(args.ndjson, request_stop) if args.ndjson else None
-        while not stopping.is_set():
-            capture = _capture(store, profile, secrets, subs, args.replay, echo)
-            try:
-                await capture.run()
-                break
-            except AuthenticationError as exc:
-                say(f"login refused: {exc}")
-                return EXIT_AUTH
-            except StreamingError as exc:
-                if stopping.is_set():
-                    break
-                delay = backoff.next()
-                say(f"cannot connect ({exc}); retrying in {delay:.1f} s")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), delay)
-            finally:
-                total_stored += capture.stats.stored
-            args.replay = "stored"  # an explicit replay applies to the first connection only
+        capture = _capture(store, profile, secrets, subs, args.replay, echo)
+        if not stopping.is_set():
+            await capture.run()  # an org out of reach is tried again inside, with backoff
+    except AuthenticationError as exc:
+        say(f"login refused: {exc}")
+        return EXIT_AUTH
     except (StoreWriteError, CaptureError) as exc:
         say(str(exc))
         return EXIT_DAMAGED if isinstance(exc.__cause__, StoreDamagedError) else EXIT_FAILED
@@ -255,6 +239,7 @@ async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
             echo.close()
         if demo is not None:
             await demo.emulator.stop()
+    total_stored = capture.stats.stored if capture is not None else 0
     say(f"stopped: {total_stored} new event(s) stored in {store.path}")
     if echo is not None and echo.failed:
         say(f"the NDJSON copy is incomplete: {echo.failed}")

@@ -61,11 +61,19 @@ class ReplayBook:
         if self.override is not None:
             policy_replay(self.override)  # a bad value fails here, not in a subscribe
         self.started_new: set[str] = set()
+        self.latest: dict[str, int] = {}  # newest replay id received per channel, this run
 
     def forget(self, channel: str) -> None:
         """The channel was removed: when it is added again, its policy decides."""
         self.states.pop(channel, None)
+        self.latest.pop(channel, None)
         self.started_new.discard(channel)
+
+    def received(self, channel: str, replay_id: int) -> None:
+        """An event came: a later session of this run resumes after it (the stored
+        state was read when the run began)."""
+        if replay_id > self.latest.get(channel, -1):
+            self.latest[channel] = replay_id
 
     def set_policy(self, channel: str, policy: str) -> None:
         """The channel is (re)added with ``policy``: it starts there, not where an
@@ -78,6 +86,8 @@ class ReplayBook:
         state = self.states.get(channel)
         if self.override is not None:
             value: int | LiveSince = policy_replay(self.override)
+        elif channel in self.latest:
+            value = self.latest[channel]
         elif state is not None and state.replay_id is not None:
             value = state.replay_id
         elif state is not None and state.live_since is not None:

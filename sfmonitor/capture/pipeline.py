@@ -8,6 +8,7 @@ headless command and the desktop app both use it, reconnect loop included.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,13 +17,18 @@ from typing import Any
 from sfmonitor.logs import register_secret
 from sfmonitor.store import CaptureStore, Gap, IngestResult, Profile, Secrets, Subscription
 from sfmonitor.streaming import (
+    AuthenticationError,
     ChannelChange,
     ChannelStatus,
+    ConnectionState,
     GapNotice,
     Notice,
+    ReplayType,
+    StateChange,
     StreamEvent,
     StreamingError,
 )
+from sfmonitor.streaming.policy import Backoff
 
 from .clients import ReplayBook, make_client
 from .writer import StoreWriter
@@ -94,6 +100,8 @@ class Capture:
         self._refused: dict[str, str] = {}  # channel -> the server's words
         self._fatal: BaseException | None = None
         self._stop_requested = False
+        self._stopping = asyncio.Event()
+        self._backoff = Backoff(base=1.0, cap=60.0)
         # channel -> epoch seconds: while replaying, events created earlier are not kept
         self.replay_cutoffs: dict[str, float] = {}
 
@@ -200,29 +208,64 @@ class Capture:
         self._refused.pop(channel, None)
         await self.client.unsubscribe(channel)
 
+    async def replay(self, channels: list[str], since: float) -> dict[str, str]:
+        """Every retained event of ``channels`` again (``-2``), keeping those created at
+        or after ``since`` (epoch seconds); those already captured are dropped by the
+        store's unique key. A second subscribe in the same CometD session is a no-op on
+        the server, so each channel is left, then subscribed again with -2 (events in
+        between are retained, so they come too). The channels the server refused, with
+        its words."""
+        for channel in channels:
+            self.replay_cutoffs[channel] = since
+        results = await asyncio.gather(
+            *(self._resubscribe_all(channel) for channel in channels), return_exceptions=True
+        )
+        refused: dict[str, str] = {}
+        for channel, result in zip(channels, results, strict=True):
+            if isinstance(result, StreamingError):
+                refused[channel] = str(result)
+            elif isinstance(result, BaseException):
+                raise result
+            elif result:
+                refused[channel] = result
+        return refused
+
+    async def _resubscribe_all(self, channel: str) -> str:
+        """Leave ``channel`` and subscribe again with -2; the server's refusal, or ""."""
+        with contextlib.suppress(StreamingError):
+            await self.client.unsubscribe(channel)
+        self.channels.add(channel)
+        replies = await self.client.subscribe(channel, int(ReplayType.ALL_EVENTS))
+        failed = [r for r in replies if r.get("successful") is False]
+        return str(failed[0].get("error") or "refused") if failed else ""
+
     async def run(self) -> None:
         """Start, subscribe, and store every event until ``stop()``; raises on fatal errors
-        (refused credentials at the first login, the store failing, ``CaptureError``)."""
-        client, writer = self.client, self.writer
-        writer.start(on_failed=lambda: self._spawn(client.ask_stop()))
+        (refused credentials, the store failing, ``CaptureError``). An org that cannot be
+        reached (at the first login too) is tried again with backoff, announced as
+        RECONNECTING with its delay: the window and the headless command behave alike."""
+        writer = self.writer
+        writer.start(on_failed=lambda: self._spawn(self.client.ask_stop()))
         retention: asyncio.Task[None] | None = None
         try:
             self.book.states = await writer.call(self.store.replay_states, self.profile_id)
-            if self._stop_requested:
-                return
-            await client.start()
-            if self._stop_requested:  # stop() came while logging in: start() forgot it
-                return
-            for sub in self.subscriptions:
-                self._subscribe_task(sub.channel, None)
             if self.profile.keep_events is not None or self.profile.keep_days is not None:
                 retention = asyncio.ensure_future(self._retention())
-            await self._consume()
+            while not self._stop_requested:
+                try:
+                    await self._session()
+                    break
+                except AuthenticationError:
+                    raise
+                except StreamingError as exc:
+                    if self._stop_requested or self._fatal is not None:
+                        break
+                    await self._retry_later(exc)
         finally:
             if retention is not None:
                 retention.cancel()
                 await asyncio.gather(retention, return_exceptions=True)
-            await client.stop()
+            await self.client.stop()
             for task in list(self._pending):
                 try:
                     await task
@@ -232,9 +275,30 @@ class Capture:
         if self._fatal is not None:
             raise self._fatal
 
+    async def _session(self) -> None:
+        """One client session: log in, subscribe every channel, store until it ends."""
+        await self.client.start()
+        if self._stop_requested:  # stop() came while logging in: start() forgot it
+            return
+        self._backoff.reset()
+        for channel in sorted(self.channels):
+            self._subscribe_task(channel, None)
+        await self._consume()
+
+    async def _retry_later(self, exc: StreamingError) -> None:
+        """The org could not be reached, or the client gave up: a new session after a
+        backoff (cut short by ``stop()``)."""
+        await self.client.stop()
+        self.book.override = None  # an asked-for replay applies to the first session only
+        delay = self._backoff.next()
+        log.warning("capture: %s; trying again in %.1f s", exc, delay)
+        self._notice(StateChange(ConnectionState.RECONNECTING, str(exc), delay))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+
     async def _consume(self) -> None:
         """Hand every event to the writer (and ``on_event``) as it comes."""
-        writer = self.writer
+        writer, book = self.writer, self.book
         on_event = self.on_event
         cutoffs = self.replay_cutoffs
         async for message in self.client.events():
@@ -247,6 +311,8 @@ class Capture:
             if cutoffs and event.created_at.timestamp() < cutoffs.get(event.channel, 0.0):
                 continue
             writer.add(event)
+            if event.replay_id is not None:
+                book.received(event.channel, event.replay_id)
             if on_event is not None:
                 on_event(event)
             await writer.wait_room()
@@ -274,4 +340,5 @@ class Capture:
     async def stop(self) -> None:
         """End ``run()`` promptly; everything received is written before it returns."""
         self._stop_requested = True
+        self._stopping.set()
         await self.client.ask_stop()

@@ -23,7 +23,6 @@ from sfmonitor.streaming import (
     ConnectionState,
     GapNotice,
     Notice,
-    ReplayType,
     StateChange,
     StreamEvent,
     StreamingError,
@@ -157,14 +156,16 @@ class MonitorController(QObject):
         return profile is not None and self.profile is not None and profile.id == self.profile.id
 
     async def add_channel(self, profile: Profile, channel: str, replay_policy: str = "new") -> None:
-        """Add ``channel`` to ``profile``; subscribe at once if that profile is capturing."""
+        """Add ``channel`` to ``profile``; subscribe at once if that profile is capturing
+        (from ``replay_policy``: the user's choice wins over an earlier position)."""
         assert profile.id is not None
-        await self.worker.run(
-            self.store.set_subscription, profile.id, Subscription(channel, True, replay_policy)
-        )
+        sub = Subscription(channel, True, replay_policy)
+        await self.worker.run(self.store.set_subscription, profile.id, sub)
         if self.capturing(profile) and self.capture is not None and self.connected:
-            self.capture.book.policies[channel] = replay_policy
-            await self._subscribe(channel, None)
+            try:
+                await self.capture.add_channel(sub)
+            except StreamingError as exc:
+                self._refused(channel, str(exc))
 
     async def remove_channel(self, profile: Profile, channel: str, delete_events: bool) -> None:
         assert profile.id is not None
@@ -176,36 +177,23 @@ class MonitorController(QObject):
         await self.worker.run(self.store.remove_subscription, profile.id, channel, delete_events)
 
     async def replay_last_24h(self, channels: list[str]) -> None:
-        """Re-subscribe with ALL_EVENTS; events older than 24 h are not kept, those already
-        captured are dropped by the store's unique key. Progress goes to ``activity``."""
+        """Every retained event of ``channels`` again, keeping the last 24 hours; those
+        already captured are dropped by the store. Progress goes to ``activity``."""
         capture = self.capture
         if capture is None or not self.connected:
             raise StreamingError("connect first")
         self.replay = ReplayProgress(channels)
-        since = self.replay.asked_at - REPLAY_WINDOW
-        for channel in channels:
-            capture.replay_cutoffs[channel] = since
         self.activity.emit(self.replay.text())
         self._replay_timer.start()
-        await asyncio.gather(*(self._resubscribe_all_events(ch) for ch in channels))
+        refused = await capture.replay(channels, self.replay.asked_at - REPLAY_WINDOW)
+        for channel, text in refused.items():
+            self._refused(channel, text)
 
-    async def _resubscribe_all_events(self, channel: str) -> None:
-        # A second subscribe in the same CometD session is a no-op on the server: leave the
-        # channel, then come back with -2. Events in between are retained, so they come too.
-        assert self.capture is not None
-        with contextlib.suppress(StreamingError):
-            await self.capture.unsubscribe(channel)
-        await self._subscribe(channel, int(ReplayType.ALL_EVENTS))
-
-    async def _subscribe(self, channel: str, replay: int | None) -> None:
-        assert self.capture is not None
-        try:
-            await self.capture.subscribe(channel, replay)
-        except StreamingError as exc:
-            self.channel_changed.emit(channel, "error", str(exc))
-            self.problem.emit(channel, str(exc))
-            if self.replay is not None:
-                self.replay.failed(channel)
+    def _refused(self, channel: str, text: str) -> None:
+        self.channel_changed.emit(channel, "error", text)
+        self.problem.emit(channel, text)
+        if self.replay is not None:
+            self.replay.failed(channel)
 
     def _replay_tick(self) -> None:
         if self.replay is None:

@@ -13,7 +13,9 @@ import pytest_asyncio
 
 from sfmonitor.capture import StoreWriteError
 from sfmonitor.emulator import Emulator, EmulatorConfig
+from sfmonitor.emulator.faults import Pending
 from sfmonitor.store import CaptureStore, EventQuery, Profile, Subscription
+from sfmonitor.streaming import ConnectionState, StateChange
 from tests.helpers.capture_run import CHANNELS, Run, publish, stored
 from tests.helpers.profiles import save_emulator_profile
 
@@ -165,3 +167,49 @@ async def test_retention_runs_while_capturing(
     await run.until(lambda: store.count(EventQuery(profile.id)) == 10)
     await run.stop()
     assert store.max_event_id() == 40  # the newest ten are what is left
+
+
+async def test_an_org_out_of_reach_at_the_first_login_is_tried_again(
+    store: CaptureStore, profile: Profile, emulator: Emulator
+) -> None:
+    """The reconnect loop both front ends share: the window used to fail at once where
+    the headless command retried."""
+    emulator.faults.add(Pending("http_status", 2, scope="oauth", status=503))
+    notices: list[object] = []
+    run = Run(store, profile, on_notice=notices.append)
+    await run.until(lambda: run.live == set(CHANNELS))
+    retries = [
+        n for n in notices if isinstance(n, StateChange) and n.state is ConnectionState.RECONNECTING
+    ]
+    assert len(retries) == 2 and all(n.delay and n.delay > 0 for n in retries)
+    assert "503" in retries[0].reason
+    published = publish(emulator, 8)
+    await run.until(lambda: len(stored(store, profile)) == 8)
+    await run.stop()
+    assert sorted(stored(store, profile)) == sorted(published)
+
+
+async def test_stop_during_the_wait_between_two_attempts_ends_the_run_at_once(
+    store: CaptureStore, profile: Profile, emulator: Emulator
+) -> None:
+    emulator.faults.add(Pending("http_status", 50, scope="oauth", status=503))
+    notices: list[object] = []
+    run = Run(store, profile, on_notice=notices.append)
+    await run.until(lambda: any(isinstance(n, StateChange) for n in notices))
+    await run.capture.stop()
+    await asyncio.wait_for(run.task, 5)  # not after the backoff: stop() cuts it short
+    assert run.task.exception() is None
+
+
+async def test_replay_brings_every_retained_event_again_after_the_cutoff(
+    store: CaptureStore, profile: Profile, emulator: Emulator
+) -> None:
+    published = publish(emulator, 12)  # before the capture: not wanted with "new"
+    run = Run(store, profile)
+    await run.until(lambda: run.live == set(CHANNELS))
+    assert stored(store, profile) == []
+    refused = await run.capture.replay(["/u/news", "/topic/Nope"], since=0.0)
+    assert "/topic/Nope" in refused  # the server's words for a channel it does not have
+    news = {(c, r) for c, r in published if c == "/u/news"}
+    await run.until(lambda: set(stored(store, profile)) == news)
+    await run.stop()
