@@ -12,19 +12,9 @@ import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from sfmonitor.capture import Capture, CaptureError, StoreWriteError
-from sfmonitor.cli import (
-    EXIT_AUTH,
-    EXIT_DAMAGED,
-    EXIT_FAILED,
-    EXIT_OK,
-    UsageError,
-    check_channel,
-    read_secrets,
-    say,
-)
 from sfmonitor.store import CaptureStore, CredentialVault, Profile, Secrets, Subscription
 from sfmonitor.store.export import event_record_bytes
 from sfmonitor.store.health import StoreDamagedError
@@ -39,8 +29,41 @@ from sfmonitor.streaming import (
     StreamEvent,
 )
 
+from .common import (
+    EXIT_AUTH,
+    EXIT_DAMAGED,
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    check_channel,
+    read_secrets,
+    replay_arg,
+    say,
+)
+
 if TYPE_CHECKING:
     from sfmonitor.capture.demo import Demo
+
+
+def add_parser(sub: Any) -> None:
+    cap = sub.add_parser("capture", help="capture events into the store until stopped")
+    cap.add_argument("--profile", help="profile name (not needed with --demo)")
+    cap.add_argument("--channel", action="append", default=[], help="channel (repeatable)")
+    cap.add_argument(
+        "--replay",
+        default="stored",
+        type=replay_arg,
+        help="stored (resume; default), new, all (last 24-72 h), or a replay id",
+    )
+    cap.add_argument(
+        "--ndjson", metavar="FILE", help="also write each event as NDJSON (- = stdout)"
+    )
+    cap.add_argument("--demo", action="store_true", help="capture from the built-in emulator")
+    cap.add_argument(
+        "--secrets-stdin",
+        action="store_true",
+        help="read the secrets from stdin (kept in memory only) instead of the keyring",
+    )
 
 
 def _notice_printer() -> Callable[[Notice], None]:

@@ -1,0 +1,77 @@
+"""Headless commands: ``sfmonitor profiles ...``, ``capture ...`` and ``doctor``, one
+module each; argument parsing and printing only (the work is the store's and the
+capture's). No Qt.
+
+Exit codes a script can rely on:
+  0 stopped normally (Ctrl-C / SIGTERM), 1 the capture failed while running (a store error,
+  no channel accepted, an incomplete --ndjson copy), 2 bad usage (unknown profile, no
+  channels, bad option), 3 credentials refused, 4 no usable keyring, 5 the data folder is
+  in use by another sfmonitor, 6 the data folder cannot be used (a file, a parent that is
+  a file, not writable for a command that writes), 7 capture.db is damaged (see
+  ``sfmonitor doctor``) or was written by a newer sfmonitor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from sfmonitor.store import KeyringUnavailableError, SchemaTooNewError, StoreLockedError, data_dir
+from sfmonitor.store.health import StoreDamagedError
+from sfmonitor.store.paths import DataDirError
+
+from . import capture, doctor, profiles
+from .common import (
+    EXIT_DAMAGED,
+    EXIT_DATA_DIR,
+    EXIT_KEYRING,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    open_store,
+    say,
+)
+
+
+def add_parsers(sub: Any) -> None:
+    """Add the headless subcommands to the app's argument parser."""
+    profiles.add_parser(sub)
+    doctor.add_parser(sub)
+    capture.add_parser(sub)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a headless subcommand; returns the exit code."""
+    folder = data_dir(args.data_dir)
+    try:
+        if args.command == "doctor":
+            return doctor.doctor_command(args, folder)
+        try:
+            store = open_store(args, folder)
+        except FileNotFoundError:  # read-only, and nothing captured there yet
+            return EXIT_OK
+        try:
+            if args.command == "profiles":
+                return profiles.profiles_command(args, store)
+            return asyncio.run(capture.capture_command(args, store))
+        finally:
+            store.close()
+    except UsageError as exc:
+        say(str(exc))
+        return EXIT_USAGE
+    except KeyringUnavailableError as exc:
+        say(str(exc))
+        return EXIT_KEYRING
+    except StoreLockedError as exc:
+        say(str(exc))
+        return EXIT_LOCKED
+    except DataDirError as exc:
+        say(str(exc))
+        return EXIT_DATA_DIR
+    except (StoreDamagedError, SchemaTooNewError) as exc:
+        say(str(exc))
+        return EXIT_DAMAGED
+    except KeyboardInterrupt:
+        return EXIT_OK
