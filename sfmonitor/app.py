@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from sfmonitor.logs import setup_logging
-    from sfmonitor.store.paths import DataDirError, data_dir, ensure_private_dir
+    from sfmonitor.store.errors import DataDirError
+    from sfmonitor.store.paths import data_dir, ensure_private_dir
 
     try:
         folder = ensure_private_dir(data_dir(args.data_dir))

@@ -18,8 +18,7 @@ import asyncio
 from typing import Any
 
 from sfmonitor.store import KeyringUnavailableError, SchemaTooNewError, StoreLockedError, data_dir
-from sfmonitor.store.health import StoreDamagedError
-from sfmonitor.store.paths import DataDirError
+from sfmonitor.store.errors import DataDirError, StoreDamagedError
 
 from . import capture, doctor, profiles
 from .common import (

@@ -16,8 +16,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sfmonitor.capture import Capture, CaptureError, StoreWriteError
 from sfmonitor.store import CaptureStore, CredentialVault, Profile, Secrets, Subscription
+from sfmonitor.store.errors import StoreDamagedError
 from sfmonitor.store.export import event_record_bytes
-from sfmonitor.store.health import StoreDamagedError
 from sfmonitor.store.ingest import IngestResult
 from sfmonitor.streaming import (
     AuthenticationError,

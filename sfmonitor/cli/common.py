@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sfmonitor.store import AuthKind, CaptureStore, Secrets, StoreLockedError
-from sfmonitor.store.health import StoreDamagedError
-from sfmonitor.store.paths import DataDirError, DataDirReadOnlyError
+from sfmonitor.store.errors import DataDirError, DataDirReadOnlyError, StoreDamagedError
 from sfmonitor.store.validation import (
     channel_name_problem,
     keep_days_problem,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sfmonitor.store import doctor
-from sfmonitor.store.paths import DataDirError
+from sfmonitor.store.errors import DataDirError
 
 from .common import EXIT_DAMAGED, EXIT_OK, say
 

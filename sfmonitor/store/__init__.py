@@ -2,13 +2,23 @@
 No Qt and no client here (``sfmonitor.capture`` joins a client to the store)."""
 
 from . import doctor
-from .captures import CaptureStore, ReadOnlyStoreError
-from .credentials import CredentialVault, KeyringUnavailableError, Secrets
-from .export import ExportCancelled, ImportFormatError, export_events, import_capture
-from .filters import FilterError, parse
-from .health import StoreDamagedError
+from .captures import CaptureStore
+from .credentials import CredentialVault, Secrets
+from .errors import (
+    DataDirError,
+    ExportCancelled,
+    FilterError,
+    ImportFormatError,
+    KeyringUnavailableError,
+    ReadOnlyStoreError,
+    SchemaTooNewError,
+    StoreDamagedError,
+    StoreError,
+    StoreLockedError,
+)
+from .export import export_events, import_capture
+from .filters import parse
 from .ingest import IngestResult
-from .lock import StoreLockedError
 from .models import (
     AuthKind,
     Environment,
@@ -19,8 +29,7 @@ from .models import (
     ReplayState,
     Subscription,
 )
-from .paths import DataDirError, data_dir
-from .schema import SchemaTooNewError
+from .paths import data_dir
 
 __all__ = [
     "AuthKind",
@@ -42,6 +51,7 @@ __all__ = [
     "SchemaTooNewError",
     "Secrets",
     "StoreDamagedError",
+    "StoreError",
     "StoreLockedError",
     "Subscription",
     "data_dir",

@@ -24,8 +24,9 @@ from sfmonitor.streaming.events import StreamEvent
 from . import search
 from .counts import CountCache
 from .credentials import clear_default_scope, set_default_scope
+from .errors import DataDirReadOnlyError, ReadOnlyStoreError, StoreDamagedError
 from .filters import icontains
-from .health import BackgroundCheck, StoreDamagedError, is_damage, truncated
+from .health import BackgroundCheck, is_damage, truncated
 from .ingest import Ingestor, IngestResult, insert_gap
 from .lock import FolderLock
 from .models import (
@@ -37,13 +38,7 @@ from .models import (
     Subscription,
     now_ms,
 )
-from .paths import (
-    DB_NAME,
-    DataDirReadOnlyError,
-    ensure_private_dir,
-    read_only_reason,
-    sqlite_uri,
-)
+from .paths import DB_NAME, ensure_private_dir, read_only_reason, sqlite_uri
 from .queries import EventQueries
 from .records import INSERT
 from .records import event_record as event_record  # where benchmarks and tests look
@@ -57,10 +52,6 @@ from .validation import (
 
 PAGE_SIZE = 16384
 RETENTION_CHUNK = 2000  # deletes per transaction: each also leaves the search index
-
-
-class ReadOnlyStoreError(RuntimeError):
-    """A write was attempted on a store opened read-only."""
 
 
 class CaptureStore(EventQueries):

@@ -23,6 +23,8 @@ import keyring.errors
 import orjson
 from keyring.backends.chainer import ChainerBackend
 
+from .errors import KeyringUnavailableError
+
 log = logging.getLogger(__name__)
 
 SERVICE = "sfmonitor"
@@ -31,10 +33,6 @@ INSTALL_HINT = (
     "(gnome-keyring) or KWallet; macOS Keychain and Windows Credential Locker work as they "
     "are. Or keep the secrets for this session only."
 )
-
-
-class KeyringUnavailableError(RuntimeError):
-    """No OS keyring could be used; the message says why and what to install."""
 
 
 @dataclass(frozen=True)

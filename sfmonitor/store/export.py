@@ -24,7 +24,8 @@ from sfmonitor.streaming.events import StreamEvent
 from sfmonitor.streaming.replay import iso_from_ms
 
 from .captures import CaptureStore
-from .importer import ImportFormatError, ImportResult, import_capture
+from .errors import ExportCancelled, ImportFormatError
+from .importer import ImportResult, import_capture
 from .ingest import usable
 from .models import EventQuery
 from .records import raw_json
@@ -32,10 +33,6 @@ from .records import text_for_sqlite as _text
 
 FORMATS = ("json", "ndjson")
 Progress = Callable[[int, int], None]  # (done, total)
-
-
-class ExportCancelled(Exception):
-    """The caller cancelled; nothing was written under the target name."""
 
 
 def format_for(path: Path) -> str:

@@ -23,21 +23,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .errors import FilterError
+
 OPERATORS = ("!=", ">=", "<=", "=", ">", "<", "~")
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[\d{1,6}\])*(\.[A-Za-z_][A-Za-z0-9_]*(\[\d{1,6}\])*)*")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?")
 _LOOKUP_ROOTS = ("$.data.payload.", "$.data.", "$.")
 MAX_TERMS = 32
 MAX_TERM_CHARS = 10_000  # SQLite refuses LIKE patterns over 50,000 bytes (escaped, UTF-8)
-
-
-class FilterError(ValueError):
-    """A filter that cannot be parsed; ``position`` is the offending character."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(f"{message} (at character {position + 1})")
-        self.message = message
-        self.position = position
 
 
 @dataclass(frozen=True)

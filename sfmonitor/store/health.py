@@ -20,22 +20,10 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from .errors import StoreDamagedError
 from .paths import sqlite_uri
 
 DAMAGE_CODES = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
-
-
-class StoreDamagedError(sqlite3.DatabaseError):
-    """The capture file is damaged; the message says what to do."""
-
-    def __init__(self, path: Path, detail: str) -> None:
-        self.path = path
-        self.detail = detail
-        super().__init__(
-            f"{path} is damaged ({detail}); nothing more is written to it. Run "
-            "'sfmonitor doctor' to check it, and 'sfmonitor doctor --recover' to save what "
-            "is readable into a new file (the damaged one is kept)"
-        )
 
 
 def is_damage(exc: BaseException) -> bool:

@@ -24,6 +24,7 @@ from sfmonitor.streaming.events import EventKind, change_of, summarize
 from sfmonitor.streaming.replay import parse_time
 
 from .captures import CaptureStore
+from .errors import ImportFormatError
 from .models import Environment, Profile
 from .records import GAP_KIND, gap_summary, raw_json, text_for_sqlite
 
@@ -32,10 +33,6 @@ PIECE = 1 << 20  # bytes read at a time
 _KINDS = {k.value for k in EventKind} | {GAP_KIND}
 Progress = Callable[[int, int], None]  # (done, total)
 Located = tuple[Any, str, int]  # a record, where it is (for errors), bytes read so far
-
-
-class ImportFormatError(ValueError):
-    """The file is not an sfmonitor export; the message says where and why."""
 
 
 def _fail(where: str, message: str) -> ImportFormatError:

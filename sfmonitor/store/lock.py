@@ -14,19 +14,9 @@ import time
 from pathlib import Path
 from typing import IO
 
+from .errors import StoreLockedError
+
 LOCK_NAME = "sfmonitor.lock"
-
-
-class StoreLockedError(RuntimeError):
-    """Another sfmonitor process writes to this data folder."""
-
-    def __init__(self, folder: Path, holder: str) -> None:
-        self.folder = folder
-        self.holder = holder
-        super().__init__(
-            f"The data folder {folder} is in use by another sfmonitor ({holder}). "
-            "Close that one, use another --data-dir, or open this one read-only."
-        )
 
 
 def _try_lock(handle: IO[str]) -> bool:

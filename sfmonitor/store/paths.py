@@ -12,17 +12,10 @@ from pathlib import Path
 
 import platformdirs
 
+from .errors import DataDirError
+
 ENV_VAR = "SFMONITOR_DATA_DIR"
 DB_NAME = "capture.db"
-
-
-class DataDirError(RuntimeError):
-    """The data folder cannot be used; the message says why and what to do."""
-
-
-class DataDirReadOnlyError(DataDirError):
-    """The data folder can be read but not written (a read-only file system, no
-    permission): read-only commands still work."""
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

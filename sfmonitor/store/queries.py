@@ -21,8 +21,9 @@ import orjson
 
 from . import search
 from .counts import CountCache, Counted, key_of
+from .errors import StoreDamagedError
 from .filters import Compiled, compile_filter, parse
-from .health import StoreDamagedError, is_damage
+from .health import is_damage
 from .models import EventQuery, EventRow
 from .paths import sqlite_uri
 

@@ -13,6 +13,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import SchemaTooNewError
+
 MIGRATIONS: list[str] = [
     # v1: profiles, subscriptions, replay state, events
     """
@@ -108,10 +110,6 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database was written by a newer sfmonitor."""
 
 
 @contextlib.contextmanager

@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from sfmonitor.store.filters import FilterError, parse
+from sfmonitor.store.errors import FilterError
+from sfmonitor.store.filters import parse
 
 from .events_model import KIND_LABELS
 from .palette import ERROR
