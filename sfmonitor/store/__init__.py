@@ -30,10 +30,12 @@ from .models import (
     Subscription,
 )
 from .paths import data_dir
+from .queries import CompiledQuery
 
 __all__ = [
     "AuthKind",
     "CaptureStore",
+    "CompiledQuery",
     "CredentialVault",
     "DataDirError",
     "Environment",

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,7 +22,7 @@ import orjson
 from . import search
 from .counts import CountCache, Counted, key_of
 from .errors import StoreDamagedError
-from .filters import Compiled, compile_filter, parse
+from .filters import Compiled, Filter, compile_filter, parse
 from .health import is_damage
 from .models import EventQuery, EventRow
 from .paths import sqlite_uri
@@ -48,6 +48,16 @@ ANCHOR_EVERY = 2048
 MAX_ANCHORED_QUERIES = 16
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A query's filter, parsed, and what its plan needs (``EventQueries._prepare``)."""
+
+    flt: Filter | None
+    newest: int = 0  # the newest event id, when the filter has texts
+    indexed: int = 0  # how far the search index has got
+    samples: list[str] = field(default_factory=list)  # the planner's sample
 
 
 def _damage_told(method: F) -> F:
@@ -115,22 +125,36 @@ class EventQueries:
 
     # --- queries ---------------------------------------------------------------------------
 
-    def _where(self, query: EventQuery) -> Compiled:
-        """The WHERE of a query. When the search index narrows a text filter, its
-        candidates drive the query: the other conditions get a unary ``+`` so that SQLite
-        checks them on each candidate instead of walking an index of its own, and the id
-        bounds also go into the candidates' subquery (a live update asks only for new
-        rows)."""
+    @_damage_told
+    def _prepare(self, query: EventQuery) -> Prepared:
+        """The filter parsed (texts rarest first) and the index's progress read: once per
+        request, however many parts (a count's halves, the window) it then runs as.
+        Raises FilterError for a bad filter, on the caller's thread."""
         flt = parse(query.text) if query.text.strip() else None
+        if flt is None or not flt.texts:
+            return Prepared(flt)
+        newest, indexed = self._progress()
+        samples = self._sample(newest)
+        if len(flt.texts) > 1:
+            flt = replace(flt, texts=search.cheapest_first(samples, flt.texts))
+        return Prepared(flt, newest, indexed, samples)
+
+    def _where(self, query: EventQuery, prepared: Prepared | None = None) -> Compiled:
+        """The WHERE of a query (``prepared`` from ``_prepare``: the same filter, with any
+        id bounds). When the search index narrows a text filter, its candidates drive the
+        query: the other conditions get a unary ``+`` so that SQLite checks them on each
+        candidate instead of walking an index of its own, and the id bounds also go into
+        the candidates' subquery (a live update asks only for new rows)."""
+        if prepared is None:
+            prepared = self._prepare(query)
+        flt = prepared.flt
         expression = None
         if flt is not None and flt.texts:
-            newest, indexed = self._progress()
-            samples = self._sample(newest)
-            if len(flt.texts) > 1:
-                flt = replace(flt, texts=search.cheapest_first(samples, flt.texts))
             texts = tuple(t for t in flt.texts if search.usable(t))
             if texts and self._searchable:
-                expression = self._plan(texts, query, newest, indexed, samples)
+                expression = self._plan(
+                    texts, query, prepared.newest, prepared.indexed, prepared.samples
+                )
         out = Compiled()
         plus = "+" if expression is not None else ""
         # a text filter reads the rows anyway: in table order, not through the profile's
@@ -241,23 +265,29 @@ class EventQueries:
             params += search.candidate_params(where.match)
         return (f" WHERE {' AND '.join(sql)}" if sql else ""), params
 
-    @_damage_told
     def count(self, query: EventQuery) -> int:
         """How many events match (raises FilterError for a bad filter)."""
-        return self._count(query, parallel=False)
+        return self._count(query, self._prepare(query), parallel=False)
 
-    def _count(self, query: EventQuery, parallel: bool) -> int:
+    @_damage_told
+    def _count(self, query: EventQuery, prepared: Prepared, parallel: bool) -> int:
         """Count on from the query's remembered count (``counts``), if there is one."""
         key = key_of(query) if self._counting else None
         known = self._counts.get(key, query.upto_id) if key is not None else None
         for start in (known, None) if known else (None,):
-            total = self._count_from(query, key, start, parallel)
+            total = self._count_from(query, prepared, key, start, parallel)
             if total is not None:
                 return total
-        return self._count_snapshot(query)[0]  # events are being deleted: no remembering
+        # events are being deleted: no remembering
+        return self._count_snapshot(query, prepared)[0]
 
     def _count_from(
-        self, query: EventQuery, key: EventQuery | None, known: Counted | None, parallel: bool
+        self,
+        query: EventQuery,
+        prepared: Prepared,
+        key: EventQuery | None,
+        known: Counted | None,
+        parallel: bool,
     ) -> int | None:
         """The count of ``query``: ``known`` plus the events after it, remembered under
         ``key`` (None: not remembered). With ``parallel``, a text filter over a long range
@@ -273,9 +303,9 @@ class EventQueries:
                 middle = (low + high) // 2
                 parts = [replace(rest, upto_id=middle), replace(rest, after_id=middle)]
         if len(parts) == 1:
-            results = [self._count_snapshot(rest)]
+            results = [self._count_snapshot(rest, prepared)]
         else:
-            futures = [self._pool.submit(self._count_snapshot, part) for part in parts]
+            futures = [self._pool.submit(self._count_snapshot, part, prepared) for part in parts]
             results = [f.result() for f in futures]
         deletions = {r[2] for r in results} | ({known.deletions} if known else set())
         if len(deletions) != 1:
@@ -288,10 +318,10 @@ class EventQueries:
             self._counts.put(key, Counted(upto, total, done))
         return total
 
-    def _count_snapshot(self, query: EventQuery) -> tuple[int, int, int | None]:
+    def _count_snapshot(self, query: EventQuery, prepared: Prepared) -> tuple[int, int, int | None]:
         """How many events match, the newest id and the deletion count, all seen in one
         snapshot of the database (one statement)."""
-        clause, params = self._clause(self._where(query))
+        clause, params = self._clause(self._where(query, prepared))
         deletions = "(SELECT deletions FROM store_meta)" if self._counting else "NULL"
         row = self._read(
             f"SELECT count(*), (SELECT coalesce(max(id), 0) FROM events), {deletions} "
@@ -300,7 +330,6 @@ class EventQueries:
         )[0]
         return int(row[0]), int(row[1]), row[2]
 
-    @_damage_told
     def fetch(
         self,
         query: EventQuery,
@@ -311,10 +340,23 @@ class EventQueries:
         with_raw: bool = False,
     ) -> list[EventRow]:
         """A window of matching events in the given order (ties by storage order)."""
+        return self._fetch(query, self._prepare(query), offset, limit, sort, descending, with_raw)
+
+    @_damage_told
+    def _fetch(
+        self,
+        query: EventQuery,
+        prepared: Prepared,
+        offset: int,
+        limit: int,
+        sort: str,
+        descending: bool,
+        with_raw: bool = False,
+    ) -> list[EventRow]:
         order = f"{SORT_COLUMNS[sort]} {'DESC' if descending else 'ASC'}"
         order += f", e.id {'DESC' if descending else 'ASC'}"
         in_id_order = sort == "id" and not descending
-        where = self._where(query)
+        where = self._where(query, prepared)
         start_id = 0
         if in_id_order and offset >= ANCHOR_EVERY:
             start_id, offset = self._anchor(where, offset)
@@ -336,18 +378,26 @@ class EventQueries:
         )
         return [EventRow(*r) for r in rows]
 
-    @_damage_told
+    def compile(self, query: EventQuery) -> CompiledQuery:
+        """``query`` parsed and planned once, to count it and read windows of it (a table
+        refresh asks for several). Raises FilterError for a bad filter, here."""
+        return CompiledQuery(self, query, self._prepare(query))
+
     def count_and_fetch(
         self, query: EventQuery, limit: int = 100, sort: str = "id", descending: bool = False
     ) -> tuple[int, list[EventRow]]:
-        """How many events match, and the first window, in parallel on several
-        connections (a text filter's count in two halves of the id range)."""
-        self._where(query)  # a bad filter raises here, on the caller's thread
+        """How many events match, and the first window (``CompiledQuery.count_and_fetch``)."""
+        return self.compile(query).count_and_fetch(limit, sort, descending)
+
+    @_damage_told
+    def _count_and_fetch(
+        self, query: EventQuery, prepared: Prepared, limit: int, sort: str, descending: bool
+    ) -> tuple[int, list[EventRow]]:
         with self._queries_lock:
             self._queries += 1
         try:
-            rows = self._pool.submit(self.fetch, query, 0, limit, sort, descending)
-            return self._count(query, parallel=True), rows.result()
+            rows = self._pool.submit(self._fetch, query, prepared, 0, limit, sort, descending)
+            return self._count(query, prepared, parallel=True), rows.result()
         finally:
             with self._queries_lock:
                 self._queries -= 1
@@ -456,3 +506,28 @@ class EventQueries:
             (profile_id, upto_id),
         )
         return int(rows[0][0]) if rows else None
+
+
+class CompiledQuery:
+    """A query parsed and planned once (``EventQueries.compile``): its count and windows
+    of it, in any order, without parsing or planning again."""
+
+    def __init__(self, store: EventQueries, query: EventQuery, prepared: Prepared) -> None:
+        self.store = store
+        self.query = query
+        self._prepared = prepared
+
+    def count(self) -> int:
+        return self.store._count(self.query, self._prepared, parallel=False)
+
+    def fetch(
+        self, offset: int = 0, limit: int = 100, sort: str = "id", descending: bool = False
+    ) -> list[EventRow]:
+        return self.store._fetch(self.query, self._prepared, offset, limit, sort, descending)
+
+    def count_and_fetch(
+        self, limit: int = 100, sort: str = "id", descending: bool = False
+    ) -> tuple[int, list[EventRow]]:
+        """How many events match, and the first window, in parallel on several
+        connections (a text filter's count in two halves of the id range)."""
+        return self.store._count_and_fetch(self.query, self._prepared, limit, sort, descending)

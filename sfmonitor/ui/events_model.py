@@ -25,7 +25,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QGuiApplication
 
-from sfmonitor.store import CaptureStore, EventQuery, EventRow, FilterError
+from sfmonitor.store import CaptureStore, CompiledQuery, EventQuery, EventRow, FilterError
 
 from .palette import MUTED
 from .worker import Worker
@@ -182,7 +182,7 @@ class EventsModel(QAbstractTableModel):
         """The query as counted: rows stored since are not in the view yet."""
         return replace(self.query, upto_id=self._seen_max_id)
 
-    def _fetch_page(self, query: EventQuery, page: int, count: int) -> list[EventRow]:
+    def _fetch_page(self, query: CompiledQuery, page: int, count: int) -> list[EventRow]:
         """Page ``page`` of ``count`` rows (worker thread). Deep pages are read backwards
         from the end (a short skip instead of a long one), except in arrival order, where
         the store's anchors make any depth a seek."""
@@ -192,14 +192,17 @@ class EventsModel(QAbstractTableModel):
             return []
         arrival = self.sort_key == "id" and not self.descending
         if first > count // 2 and not arrival:
-            rows = self.store.fetch(query, count - first - n, n, self.sort_key, not self.descending)
+            rows = query.fetch(count - first - n, n, self.sort_key, not self.descending)
             rows.reverse()
             return rows
-        return self.store.fetch(query, first, n, self.sort_key, self.descending)
+        return query.fetch(first, n, self.sort_key, self.descending)
+
+    def _load_page(self, query: EventQuery, page: int, count: int) -> list[EventRow]:
+        return self._fetch_page(self.store.compile(query), page, count)
 
     async def _load(self, page: int, generation: int) -> None:
         try:
-            rows = await self.worker.run(self._fetch_page, self._snapshot(), page, self._count)
+            rows = await self.worker.run(self._load_page, self._snapshot(), page, self._count)
         except FilterError:
             return
         finally:
@@ -255,11 +258,13 @@ class EventsModel(QAbstractTableModel):
         return sorted(p for p in list(self._pages)[-TAIL_PAGES:] if 0 < p <= last)
 
     def _read_window(self, query: EventQuery) -> tuple[int, dict[int, list[EventRow]], int | None]:
-        """Count, the first page, the pages to keep, the newest event time (worker)."""
-        count, first = self.store.count_and_fetch(query, PAGE, self.sort_key, self.descending)
+        """Count, the first page, the pages to keep, the newest event time (worker): one
+        compiled query for all of them."""
+        compiled = self.store.compile(query)
+        count, first = compiled.count_and_fetch(PAGE, self.sort_key, self.descending)
         pages = {0: first}
         for page in self._pages_to_keep(count):
-            pages[page] = self._fetch_page(query, page, count)
+            pages[page] = self._fetch_page(compiled, page, count)
         newest = None
         if self.sort_key == "time" and query.profile_id is not None and query.upto_id:
             newest = self.store.newest_created(query.profile_id, query.upto_id)

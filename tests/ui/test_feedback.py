@@ -162,3 +162,30 @@ async def test_disconnect_while_logging_in_ends_the_capture_by_itself(
     # it ended because it was asked to, not because the wait for it ran out
     assert task.done() and not task.cancelled()
     assert not window.controller.connected
+
+
+@pytest.mark.asyncio
+async def test_a_refresh_parses_and_plans_its_filter_once(
+    store: CaptureStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sfmonitor.store import queries
+
+    profile = store.save_profile(Profile("P", Environment.CUSTOM, "https://x"))
+    assert profile.id is not None
+    store.ingest(profile.id, [event(push_topic(i + 1, f"Acme {i}")) for i in range(6000)])
+    parsed: list[str] = []
+    real_parse = queries.parse
+    monkeypatch.setattr(queries, "parse", lambda text: parsed.append(text) or real_parse(text))
+    worker = Worker()
+    model = EventsModel(store, worker)
+    model.following = lambda: True  # the newest pages are read with the first one
+    try:
+        model.set_query(EventQuery(profile.id, text="Acme"))
+        await wait_until(lambda: model.rowCount() == 6000)
+        await model.settle()
+        # count (in two halves), first page, the two newest pages: one parse
+        assert parsed == ["Acme"]
+        assert model.row_at(5999) is not None and model.row_at(5600) is not None
+    finally:
+        await model.settle()
+        worker.shutdown()
