@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from sfmonitor.store import CaptureStore, IngestResult
 from sfmonitor.store.memory import release_free_memory
-from sfmonitor.store.records import event_record
+from sfmonitor.store.records import EventRecord, event_record
 from sfmonitor.streaming import StreamEvent
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class StoreWriter:
         self.on_written = on_written
         self.stored = 0
         self.duplicates = 0
-        self._buffer: list[tuple[Any, ...]] = []
+        self._buffer: list[EventRecord] = []
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sfmonitor-store")
         self._has_data = asyncio.Event()
         self._full = asyncio.Event()

@@ -40,7 +40,7 @@ from .models import (
 )
 from .paths import DB_NAME, ensure_private_dir, read_only_reason, sqlite_uri
 from .queries import EventQueries
-from .records import INSERT
+from .records import INSERT, EventRecord
 from .records import event_record as event_record  # where benchmarks and tests look
 from .schema import migrate, write_transaction
 from .validation import (
@@ -412,7 +412,7 @@ class CaptureStore(EventQueries):
         records = [event_record(profile_id, ev) for ev in events]
         return self.ingest_records(records)
 
-    def ingest_records(self, records: Sequence[tuple[Any, ...]]) -> IngestResult:
+    def ingest_records(self, records: Sequence[EventRecord]) -> IngestResult:
         """``ingest`` for rows already built with ``event_record`` (see ``ingest``)."""
         with self._transaction() as conn:
             result, remember = self._ingestor.ingest(conn, records)

@@ -28,7 +28,7 @@ import orjson
 from sfmonitor.streaming.replay import iso_from_ms
 
 from .models import Gap, now_ms
-from .records import GAP_KIND, INSERT, ODD_REPLAY_ID, RESTARTED, gap_summary
+from .records import GAP_KIND, INSERT, ODD_REPLAY_ID, RESTARTED, EventRecord, gap_summary
 
 REPLAY_ID_MAX = 2**63 - 1
 
@@ -46,8 +46,6 @@ def shown(value: Any) -> str:
 
 
 Key = tuple[int, str]  # profile id, channel
-# the columns of a row as ``records.event_record`` builds it
-PID, CHANNEL, RID, UUID, CREATED, RAW = 0, 1, 3, 4, 5, 9
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ class Ingestor:
         self._told_odd: set[Key] = set()
 
     def ingest(
-        self, conn: sqlite3.Connection, records: Sequence[tuple[Any, ...]]
+        self, conn: sqlite3.Connection, records: Sequence[EventRecord]
     ) -> tuple[IngestResult, Callable[[], None]]:
         """Store ``records`` inside the caller's transaction. Returns the result and what
         to remember once the transaction has committed."""
@@ -116,8 +114,8 @@ class Ingestor:
         stored = conn.total_changes - before
         newest: dict[Key, tuple[int, int]] = {}
         for r in records:
-            if r[RID] is not None:
-                newest[(r[PID], r[CHANNEL])] = (r[RID], r[CREATED])
+            if r.replay_id is not None:
+                newest[(r.profile_id, r.channel)] = (r.replay_id, r.created_at)
         now = now_ms()
         conn.executemany(
             "INSERT INTO replay_state (profile_id, channel, replay_id, created_at, "
@@ -139,44 +137,44 @@ class Ingestor:
         return result, remember
 
     def _in_range(
-        self, records: Sequence[tuple[Any, ...]]
-    ) -> tuple[Sequence[tuple[Any, ...]], list[tuple[Key, Gap]]]:
+        self, records: Sequence[EventRecord]
+    ) -> tuple[Sequence[EventRecord], list[tuple[Key, Gap]]]:
         """Rows whose replay id no event can have lose it (their message keeps it)."""
         odd: list[tuple[Key, Gap]] = []
-        if all(r[RID] is None or usable(r[RID]) for r in records):
+        if all(r.replay_id is None or usable(r.replay_id) for r in records):
             return records, odd
         out = []
         for r in records:
-            rid = r[RID]
+            rid = r.replay_id
             if rid is not None and not usable(rid):
-                key = (r[PID], r[CHANNEL])
+                key = (r.profile_id, r.channel)
                 if key not in self._told_odd and all(k != key for k, _ in odd):
                     text = (
-                        f"replay id {shown(rid)} on {r[CHANNEL]} is not one an event can have "
+                        f"replay id {shown(rid)} on {r.channel} is not one an event can have "
                         f"(1 to {REPLAY_ID_MAX}): such events are stored without a replay id "
                         "(their message keeps it) and the channel resumes from its last "
                         "valid one"
                     )
-                    odd.append((key, Gap(r[CHANNEL], now_ms(), None, ODD_REPLAY_ID, text)))
-                r = (*r[:RID], None, *r[RID + 1 :])
+                    odd.append((key, Gap(r.channel, now_ms(), None, ODD_REPLAY_ID, text)))
+                r = r._replace(replay_id=None)
             out.append(r)
         return out, odd
 
     def _clashes(
-        self, conn: sqlite3.Connection, records: Sequence[tuple[Any, ...]]
-    ) -> tuple[Sequence[tuple[Any, ...]], list[tuple[Key, Gap]]]:
+        self, conn: sqlite3.Connection, records: Sequence[EventRecord]
+    ) -> tuple[Sequence[EventRecord], list[tuple[Key, Gap]]]:
         """Rows whose replay id is already stored for a different event (ids started
         over): kept, with one notice where the ids went back. A row identical to the
         stored one (a re-delivery of an event with no creation time of its own, whose
         receive time stands in for it) is dropped here."""
-        keep: list[tuple[Any, ...]] | None = None
+        keep: list[EventRecord] | None = None
         notices: list[tuple[Key, Gap]] = []
         for i, r in enumerate(records):
             verdict = "new"
-            if r[RID] is not None:
-                key = (r[PID], r[CHANNEL])
+            if r.replay_id is not None:
+                key = (r.profile_id, r.channel)
                 highest = self._highest_of(conn, key)
-                if highest is not None and r[RID] <= highest:
+                if highest is not None and r.replay_id <= highest:
                     verdict = self._compare(conn, r)
             if verdict == "same":
                 if keep is None:
@@ -201,25 +199,25 @@ class Ingestor:
         return self._highest[key]
 
     @staticmethod
-    def _compare(conn: sqlite3.Connection, r: tuple[Any, ...]) -> str:
+    def _compare(conn: sqlite3.Connection, r: EventRecord) -> str:
         """``new`` (nothing stored under this replay id), ``same`` (a re-delivery), or
         ``other`` (a different event under the same replay id)."""
         rows = conn.execute(
             "SELECT created_at, event_uuid, raw FROM events "
             "WHERE profile_id = ? AND channel = ? AND replay_id = ?",
-            (r[PID], r[CHANNEL], r[RID]),
+            (r.profile_id, r.channel, r.replay_id),
         ).fetchall()
         if not rows:
             return "new"
         for created, uuid, raw in rows:
-            if uuid is not None and r[UUID] is not None:
-                if uuid == r[UUID]:
+            if uuid is not None and r.event_uuid is not None:
+                if uuid == r.event_uuid:
                     return "same"
-            elif created == r[CREATED] or raw == r[RAW]:
+            elif created == r.created_at or raw == r.raw:
                 return "same"
         return "other"
 
-    def _restart_notice(self, conn: sqlite3.Connection, key: Key, r: tuple[Any, ...]) -> Gap | None:
+    def _restart_notice(self, conn: sqlite3.Connection, key: Key, r: EventRecord) -> Gap | None:
         """A notice when the ids went back to an id below the last clash seen on the
         channel (a new start), none while a started-over series goes on."""
         if key not in self._restarted_at:
@@ -230,17 +228,17 @@ class Ingestor:
             ).fetchone()
             self._restarted_at[key] = row[0] if row else None
         last = self._restarted_at[key]
-        self._restarted_at[key] = r[RID] if last is None else max(last, r[RID])
-        if last is not None and r[RID] > last:
+        self._restarted_at[key] = r.replay_id if last is None else max(last, r.replay_id)
+        if last is not None and r.replay_id > last:
             return None
         stored = conn.execute(
             "SELECT created_at FROM events WHERE profile_id = ? AND channel = ? AND replay_id = ? "
             "ORDER BY id LIMIT 1",
-            (r[PID], r[CHANNEL], r[RID]),
+            (r.profile_id, r.channel, r.replay_id),
         ).fetchone()[0]
         text = (
-            f"replay ids restarted on {r[CHANNEL]}: replay id {r[RID]} was an event of "
-            f"{iso_from_ms(stored)} and now is one of {iso_from_ms(r[CREATED])} (a sandbox "
+            f"replay ids restarted on {r.channel}: replay id {r.replay_id} was an event of "
+            f"{iso_from_ms(stored)} and now is one of {iso_from_ms(r.created_at)} (a sandbox "
             "refresh or a server that started over?); the new events are kept beside the old"
         )
-        return Gap(r[CHANNEL], now_ms(), r[RID], RESTARTED, text)
+        return Gap(r.channel, now_ms(), r.replay_id, RESTARTED, text)

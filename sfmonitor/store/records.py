@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import Any, NamedTuple, overload
 
 import orjson
 
@@ -111,6 +111,12 @@ class _Literal:
         self.text = text
 
 
+@overload
+def text_for_sqlite(value: str) -> str: ...
+@overload
+def text_for_sqlite(value: None) -> None: ...
+@overload
+def text_for_sqlite(value: str | None) -> str | None: ...
 def text_for_sqlite(value: str | None) -> str | None:
     """Text SQLite can store: a lone surrogate becomes U+FFFD (the raw message keeps it)."""
     if value is None or value.isascii():
@@ -128,19 +134,37 @@ def _sent_replay_id(ev: StreamEvent) -> Any:
     return event.get("replayId") if isinstance(event, dict) else None
 
 
-def event_record(profile_id: int, ev: StreamEvent) -> tuple[Any, ...]:
+class EventRecord(NamedTuple):
+    """One ``events`` row to insert, in ``INSERT``'s column order (a tuple for SQLite,
+    named fields for the code that reads it)."""
+
+    profile_id: int
+    channel: str
+    kind: str
+    replay_id: Any  # as the server sent it: ``ingest`` keeps an unusable one out
+    event_uuid: str | None
+    created_at: int  # ms
+    received_at: int  # ms
+    change: str | None
+    summary: str | None
+    raw: str
+
+
+def event_record(profile_id: int, ev: StreamEvent) -> EventRecord:
     """The ``events`` row of a received event (the raw message as compact JSON). The
     replay id is taken as sent; ``ingest`` keeps one no event can have out of its column
     (and says so)."""
-    return (
-        profile_id,
-        text_for_sqlite(ev.channel),
-        ev.kind.value,
-        _sent_replay_id(ev),
-        text_for_sqlite(ev.event_uuid),
-        _ms(ev.created_at),
-        _ms(ev.received_at),
-        text_for_sqlite(ev.change),
-        text_for_sqlite(ev.summary),
-        raw_json(ev.raw),
+    return EventRecord._make(  # _make: tuple.__new__ itself, ~0.5 us less per event
+        (
+            profile_id,
+            text_for_sqlite(ev.channel),
+            ev.kind.value,
+            _sent_replay_id(ev),
+            text_for_sqlite(ev.event_uuid),
+            _ms(ev.created_at),
+            _ms(ev.received_at),
+            text_for_sqlite(ev.change),
+            text_for_sqlite(ev.summary),
+            raw_json(ev.raw),
+        )
     )

@@ -16,7 +16,7 @@ import pytest_asyncio
 from sfmonitor.capture import CaptureError
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.store import CaptureStore, EventQuery, Profile, Subscription
-from sfmonitor.store.records import ODD_REPLAY_ID, RESTARTED
+from sfmonitor.store.records import ODD_REPLAY_ID, RESTARTED, EventRecord
 from tests.helpers.capture_run import Run, stored
 from tests.helpers.events import event, push_topic
 from tests.helpers.profiles import save_emulator_profile
@@ -292,17 +292,8 @@ def test_a_message_too_deep_for_sqlite_json_breaks_no_filter_and_is_no_damage(
             "channel": "/u/x",
             "data": {"event": {"replayId": depth}, "payload": {"Region__c": "EMEA", "x": nested}},
         }
-        row = (
-            pid,
-            "/u/x",
-            "generic",
-            depth,
-            None,
-            depth,
-            depth,
-            "message",
-            "deep",
-            raw_json(message),
+        row = EventRecord(
+            pid, "/u/x", "generic", depth, None, depth, depth, "message", "deep", raw_json(message)
         )
         store.ingest_records([row])
     query = EventQuery(pid, text="Region__c = EMEA")
