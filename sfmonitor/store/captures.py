@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +29,17 @@ from .health import BackgroundCheck, is_damage, truncated
 from .ingest import Ingestor, IngestResult, insert_gap
 from .lock import FolderLock
 from .models import (
-    AuthKind,
-    Environment,
     Gap,
     Profile,
-    ReplayState,
-    Subscription,
     now_ms,
 )
 from .paths import DB_NAME, ensure_private_dir, read_only_reason, sqlite_uri
+from .profiles import ProfileRecords
 from .queries import EventQueries
 from .records import INSERT, EventRecord
 from .records import event_record as event_record  # where benchmarks and tests look
 from .schema import migrate, write_transaction
 from .validation import (
-    channel_name_problem,
-    profile_name_problem,
-    replay_policy_problem,
     retention_problem,
 )
 
@@ -54,9 +47,9 @@ PAGE_SIZE = 16384
 RETENTION_CHUNK = 2000  # deletes per transaction: each also leaves the search index
 
 
-class CaptureStore(EventQueries):
+class CaptureStore(ProfileRecords, EventQueries):
     """Open with ``CaptureStore.open(folder)``; close with ``close()`` or ``with``. The
-    queries are ``queries.EventQueries``."""
+    profiles are ``profiles.ProfileRecords``, the queries ``queries.EventQueries``."""
 
     def __init__(
         self, path: Path, read_only: bool, lock: FolderLock | None, index_in_background: bool
@@ -263,142 +256,6 @@ class CaptureStore(EventQueries):
             with self._read_lock:
                 self._readers.append(conn)
         return conn
-
-    # --- profiles --------------------------------------------------------------------------
-
-    def save_profile(self, profile: Profile) -> Profile:
-        """Insert or update (by id); returns the profile with its id. Raises ValueError
-        for a name or a retention setting that ``validation`` refuses."""
-        problem = profile_name_problem(profile.name) or retention_problem(
-            profile.keep_events, profile.keep_days
-        )
-        if problem is not None:
-            raise ValueError(problem)
-        values = (
-            profile.name,
-            profile.environment.value,
-            profile.login_url,
-            profile.auth_kind.value,
-            profile.username,
-            profile.client_id,
-            profile.api_version,
-            profile.keep_events,
-            profile.keep_days,
-            profile.source,
-        )
-        with self._transaction() as conn:
-            if profile.id is None:
-                cur = conn.execute(
-                    "INSERT INTO profiles (name, environment, login_url, auth_kind, username, "
-                    "client_id, api_version, keep_events, keep_days, source, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, now_ms()),
-                )
-                return replace(profile, id=cur.lastrowid)
-            conn.execute(
-                "UPDATE profiles SET name = ?, environment = ?, login_url = ?, auth_kind = ?, "
-                "username = ?, client_id = ?, api_version = ?, keep_events = ?, keep_days = ?, "
-                "source = ? WHERE id = ?",
-                (*values, profile.id),
-            )
-            return profile
-
-    def profiles(self) -> list[Profile]:
-        rows = self._read(
-            "SELECT name, environment, login_url, auth_kind, username, client_id, api_version, "
-            "keep_events, keep_days, source, id FROM profiles ORDER BY name COLLATE NOCASE"
-        )
-        return [Profile(r[0], Environment(r[1]), r[2], AuthKind(r[3]), *r[4:]) for r in rows]
-
-    def profile(self, name: str) -> Profile | None:
-        return next((p for p in self.profiles() if p.name == name), None)
-
-    def delete_profile(self, profile_id: int) -> None:
-        """Remove a profile with its subscriptions, replay state, gaps and events (the
-        events first, in small transactions)."""
-        self._delete_chunks("SELECT id FROM events WHERE profile_id = ? LIMIT ?", (profile_id,))
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM events WHERE profile_id = ?", (profile_id,))
-            conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
-
-    # --- subscriptions and replay state ----------------------------------------------------
-
-    def set_subscription(self, profile_id: int, sub: Subscription) -> None:
-        """Add a channel, or change its policy. A channel that is added (again) starts
-        from its policy: replay state left from an earlier subscription (events still in
-        flight when it was removed write one) is forgotten, so "new events only" means it."""
-        problem = channel_name_problem(sub.channel) or replay_policy_problem(sub.replay_policy)
-        if problem is not None:
-            raise ValueError(problem)
-        with self._transaction() as conn:
-            known = conn.execute(
-                "SELECT 1 FROM subscriptions WHERE profile_id = ? AND channel = ?",
-                (profile_id, sub.channel),
-            ).fetchone()
-            if known is None:
-                conn.execute(
-                    "DELETE FROM replay_state WHERE profile_id = ? AND channel = ?",
-                    (profile_id, sub.channel),
-                )
-            conn.execute(
-                "INSERT INTO subscriptions (profile_id, channel, enabled, replay_policy, position) "
-                "VALUES (?, ?, ?, ?, (SELECT count(*) FROM subscriptions WHERE profile_id = ?)) "
-                "ON CONFLICT (profile_id, channel) DO UPDATE SET enabled = excluded.enabled, "
-                "replay_policy = excluded.replay_policy",
-                (profile_id, sub.channel, int(sub.enabled), sub.replay_policy, profile_id),
-            )
-
-    def subscriptions(self, profile_id: int) -> list[Subscription]:
-        rows = self._read(
-            "SELECT channel, enabled, replay_policy FROM subscriptions WHERE profile_id = ? "
-            "ORDER BY position, channel",
-            (profile_id,),
-        )
-        return [Subscription(r[0], bool(r[1]), r[2]) for r in rows]
-
-    def remove_subscription(self, profile_id: int, channel: str, delete_events: bool) -> None:
-        """Forget a channel; its captured events are kept unless ``delete_events``."""
-        with self._transaction() as conn:
-            conn.execute(
-                "DELETE FROM subscriptions WHERE profile_id = ? AND channel = ?",
-                (profile_id, channel),
-            )
-            conn.execute(
-                "DELETE FROM replay_state WHERE profile_id = ? AND channel = ?",
-                (profile_id, channel),
-            )
-        if delete_events:
-            self._delete_chunks(
-                "SELECT id FROM events WHERE profile_id = ? AND channel = ? LIMIT ?",
-                (profile_id, channel),
-            )
-
-    def replay_states(self, profile_id: int) -> dict[str, ReplayState]:
-        rows = self._read(
-            "SELECT channel, replay_id, created_at, live_since FROM replay_state "
-            "WHERE profile_id = ?",
-            (profile_id,),
-        )
-        return {r[0]: ReplayState(*r) for r in rows}
-
-    def mark_live_since(self, profile_id: int, channel: str, since_ms: int) -> None:
-        """A channel went live with NEW_EVENTS: remember when, until its first event."""
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO replay_state (profile_id, channel, live_since, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE SET "
-                "live_since = excluded.live_since, updated_at = excluded.updated_at "
-                "WHERE replay_state.replay_id IS NULL AND replay_state.live_since IS NULL",
-                (profile_id, channel, since_ms, now_ms()),
-            )
-
-    def reset_replay(self, profile_id: int, channel: str) -> None:
-        """Forget where a channel was (the next subscribe uses its policy)."""
-        with self._transaction() as conn:
-            conn.execute(
-                "DELETE FROM replay_state WHERE profile_id = ? AND channel = ?",
-                (profile_id, channel),
-            )
 
     # --- ingest ----------------------------------------------------------------------------
 
