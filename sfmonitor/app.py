@@ -1,13 +1,16 @@
-"""Command-line entry point of sfmonitor.
+"""Command-line entry point and composition root of sfmonitor.
 
 ``sfmonitor`` opens the window; ``sfmonitor --demo`` opens it on the built-in emulator.
 ``sfmonitor profiles ...`` and ``sfmonitor capture ...`` run headless (no Qt is imported).
+Here the pieces meet: the window gets the demo starter (the emulator is imported only
+when the demo is asked for), the headless commands their own.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     from sfmonitor.ui.launch import run as run_window
 
-    return run_window(args)
+    return run_window(args, start_demo)
+
+
+async def start_demo(store: Any) -> Any:
+    """The demo (the emulator with traffic, and its profile), started when asked for."""
+    from sfmonitor.capture.demo import start_demo as start
+
+    return await start(store)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.backlog_memory import Backlog
+from tests.helpers.backlog import Backlog
 
 EVENTS = 150_000
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.soak import FAULTS, soak
+from tests.helpers.soak import FAULTS, soak
 
 pytestmark = pytest.mark.asyncio
 

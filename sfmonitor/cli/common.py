@@ -14,13 +14,13 @@ from typing import Any
 from sfmonitor.store import AuthKind, CaptureStore, Secrets, StoreLockedError
 from sfmonitor.store.errors import DataDirError, DataDirReadOnlyError, StoreDamagedError
 from sfmonitor.store.validation import (
+    CHANNEL_EXAMPLES,
     channel_name_problem,
     keep_days_problem,
     keep_events_problem,
     profile_name_problem,
     replay_policy_problem,
 )
-from sfmonitor.streaming.events import CHANNEL_EXAMPLES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_KEYRING, EXIT_LOCKED = range(6)
 EXIT_DATA_DIR = 6  # the data folder cannot be used (a file, not writable, ...)

@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 
 from sfmonitor.streaming.events import StreamEvent
-from sfmonitor.streaming.replay import iso_from_ms
+from sfmonitor.timefmt import iso_from_ms
 
 from .captures import CaptureStore
 from .errors import ExportCancelled, ImportFormatError

@@ -21,7 +21,7 @@ from typing import IO, Any
 import orjson
 
 from sfmonitor.streaming.events import EventKind, change_of, summarize
-from sfmonitor.streaming.replay import parse_time
+from sfmonitor.timefmt import parse_time
 
 from .captures import CaptureStore
 from .errors import ImportFormatError

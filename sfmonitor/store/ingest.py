@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from sfmonitor.streaming.replay import iso_from_ms
+from sfmonitor.timefmt import iso_from_ms
 
 from .models import Gap, now_ms
 from .records import GAP_KIND, INSERT, ODD_REPLAY_ID, RESTARTED, EventRecord, gap_summary

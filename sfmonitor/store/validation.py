@@ -12,6 +12,7 @@ import math
 import re
 import unicodedata
 
+from sfmonitor.streaming.events import CHANNEL_EXAMPLES as CHANNEL_EXAMPLES  # shown in forms
 from sfmonitor.streaming.events import channel_problem
 
 PROFILE_NAME_MAX = 100  # characters

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from sfmonitor.store import AuthKind, Environment, Profile, Secrets
 from sfmonitor.store.models import PRODUCTION_URL, SANDBOX_URL
-from sfmonitor.streaming.events import CHANNEL_EXAMPLES, channel_problem
+from sfmonitor.store.validation import CHANNEL_EXAMPLES, channel_name_problem
 
 from .palette import ERROR, WARNING
 
@@ -244,7 +244,7 @@ class ChannelDialog(QDialog):
 
     def _check(self, show_empty: bool) -> bool:
         text = self.channel.text().strip()
-        problem = channel_problem(text) if text or show_empty else None
+        problem = channel_name_problem(text) if text or show_empty else None
         if problem is None and text in self.existing:
             problem = f"{text} is already in this profile."
         self.errors.setText(problem or "")

@@ -18,10 +18,9 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QApplication
 
-from sfmonitor.capture.demo import start_demo
 from sfmonitor.store import CaptureStore, CredentialVault, Environment, StoreLockedError, data_dir
 
-from .main_window import MainWindow
+from .main_window import DemoStarter, MainWindow
 from .modal import Dialogs
 from .qt_check import none_leak_problem
 from .worker import Worker
@@ -70,16 +69,19 @@ async def open_store(folder: Path, dialogs: Dialogs) -> CaptureStore | None:
 
 
 async def self_test(window: MainWindow, screenshot: str | None) -> int:
-    """Pass once events of every demo channel are in the table (and fonts render)."""
-    from sfmonitor.capture.demo import DEMO_CHANNELS
-
+    """Pass once events of every channel of the demo are in the table (and fonts render)."""
     deadline = time.monotonic() + SELF_TEST_TIMEOUT
     profile_id = window.profile.id if window.profile is not None else None
+    channels = (
+        [s.channel for s in await window.worker.run(window.store.subscriptions, profile_id)]
+        if profile_id is not None
+        else []
+    )
     counts: dict[str, int] = {}
     while True:
         if profile_id is not None:
             counts = await window.worker.run(window.store.channel_counts, profile_id)
-        missing = [ch for ch in DEMO_CHANNELS if not counts.get(ch)]
+        missing = [ch for ch in channels if not counts.get(ch)]
         shown = window.model.rowCount()
         if not missing and shown >= sum(counts.values()):
             break
@@ -122,7 +124,7 @@ def stop_on_signals(window: MainWindow) -> None:
             loop.add_signal_handler(sig, window.close)
 
 
-async def amain(app: QApplication, args: argparse.Namespace) -> int:
+async def amain(app: QApplication, args: argparse.Namespace, start_demo: DemoStarter) -> int:
     prefs = settings()
     store = await open_store(data_dir(args.data_dir), Dialogs(None, prefs))
     if store is None:
@@ -181,7 +183,8 @@ async def open_last_profile(window: MainWindow) -> None:
         await window.profiles.open_profile(profile, None)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, start_demo: DemoStarter) -> int:
+    """The window on a qasync loop; ``start_demo`` comes from the composition root."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     problem = none_leak_problem()
@@ -192,4 +195,4 @@ def run(args: argparse.Namespace) -> int:
     app.setApplicationName("sfmonitor")
     app.setOrganizationName("sfmonitor")
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(amain(app, args))
+        return runner.run(amain(app, args, start_demo))

@@ -56,12 +56,6 @@ COLUMN_WIDTHS = (150, 200, 110, 120, 130)
 SHUTDOWN_TIMEOUT = 20.0
 
 
-async def default_demo(store: CaptureStore) -> Any:
-    from sfmonitor.capture.demo import start_demo  # the composition root normally hands this in
-
-    return await start_demo(store)
-
-
 class Welcome(QWidget):
     """Shown on a first run, when there is no profile yet."""
 
@@ -104,7 +98,7 @@ class MainWindow(QMainWindow):
         self.vault = vault
         self.settings = settings
         self.worker = worker or Worker()
-        self.start_demo = start_demo or default_demo
+        self.start_demo = start_demo  # from the composition root (app.py); None: no demo
         self.controller = MonitorController(store, self.worker)
         self.model = EventsModel(store, self.worker)
         self.dialogs = Dialogs(self, settings)

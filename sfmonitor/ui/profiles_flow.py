@@ -110,6 +110,9 @@ class ProfilesFlow:
     async def start_demo(self) -> None:
         """The built-in emulator with demo traffic, and the Demo profile connected to it."""
         w = self.w
+        if w.start_demo is None:
+            await w.dialogs.inform("Demo", "The demo is not available in this window.")
+            return
         if w.demo is None:
             w.demo = await w.start_demo(w.store)
         if w.controller.capturing(w.demo.profile) and w.controller.connected:

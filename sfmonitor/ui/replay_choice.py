@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sfmonitor.streaming.replay import MAX_REPLAY_ID, usable_replay_id
+from sfmonitor.store.validation import REPLAY_ID_MAX
 
 from .palette import ERROR, MUTED
 
@@ -54,8 +54,8 @@ def replay_id_problem(text: str) -> str | None:
     value = text.strip()
     if not value:
         return "Enter the replay id to start after."
-    if not value.isdigit() or usable_replay_id(int(value)) is None:
-        return f"A replay id is a whole number from 1 to {MAX_REPLAY_ID:,}."
+    if not value.isdigit() or not 1 <= int(value) <= REPLAY_ID_MAX:
+        return f"A replay id is a whole number from 1 to {REPLAY_ID_MAX:,}."
     return None
 
 

@@ -15,6 +15,7 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
+from sfmonitor.capture.demo import start_demo
 from sfmonitor.store import CaptureStore, CredentialVault
 from sfmonitor.ui.main_window import MainWindow
 
@@ -33,7 +34,7 @@ def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[
 @pytest_asyncio.fixture
 async def window(store: CaptureStore, tmp_path: Path, qtbot: Any) -> AsyncIterator[MainWindow]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(store, CredentialVault(), settings)
+    win = MainWindow(store, CredentialVault(), settings, start_demo=start_demo)
     win.show()
     await win.profiles.refresh_menu()
     yield win
