@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from sfmonitor.store import CaptureStore, CredentialVault, Environment, EventQuery, Profile
+from sfmonitor.streaming import ConnectionState
 
 from .channels_flow import ChannelsFlow
 from .controller import MonitorController
@@ -369,13 +370,13 @@ class MainWindow(QMainWindow):
     def _show_state(self) -> None:
         """The connection's state; while another profile is on screen, whose it is."""
         c = self.controller
-        state, text, retry_in = c.state.value, c.state_text, c.retry_in
+        state, text, retry_in = c.state, c.state_text, c.retry_in
         if c.profile is not None and not c.capturing(self.profile) and c.connected:
             text = f"{c.profile.name}: {text}"
         elif not c.capturing(self.profile):
-            state, text, retry_in = "stopped", "Not connected", 0.0
+            state, text, retry_in = ConnectionState.STOPPED, "Not connected", 0.0
         self.status.show_state(state, text, retry_in)
-        if state in ("stopped", "failed"):
+        if state in (ConnectionState.STOPPED, ConnectionState.FAILED):
             self.sidebar.set_all_status("offline")
         self.update_actions()
 

@@ -16,6 +16,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
 
+from sfmonitor.streaming import ConnectionState
+
 from .controller import CONNECTION
 from .palette import ERROR, WARNING
 
@@ -83,7 +85,7 @@ class StatusBar(QStatusBar):
         self.addWidget(self.error_label, 1)
         self.addPermanentWidget(self.rate_label)
         self.addPermanentWidget(self.total_label)
-        self._state = "stopped"
+        self._state = ConnectionState.STOPPED
         self._state_text = "Disconnected"
         self._retry_at: float | None = None
         self._problems: dict[str, str] = {}  # source -> text, newest last
@@ -106,21 +108,23 @@ class StatusBar(QStatusBar):
 
     # --- connection state ----------------------------------------------------------------
 
-    def show_state(self, state: str, text: str, retry_in: float | None = None) -> None:
-        """``state``: stopped, connecting, live, reconnecting, failed. ``text`` is short:
-        the reason belongs in ``show_problem``."""
+    def show_state(self, state: ConnectionState, text: str, retry_in: float | None = None) -> None:
+        """``text`` is short ("Live", "Reconnecting"): the reason belongs in
+        ``show_problem``."""
         self._state, self._state_text = state, text
         self._retry_at = time.monotonic() + retry_in if retry_in else None
         if self._retry_at is not None:
             self._countdown.start()
         else:
             self._countdown.stop()
-        self.reconnect_button.setVisible(state in ("reconnecting", "failed"))
-        if state == "live":
+        self.reconnect_button.setVisible(
+            state in (ConnectionState.RECONNECTING, ConnectionState.FAILED)
+        )
+        if state is ConnectionState.CONNECTED:
             self.clear_problem(CONNECTION)
         self._render_state()
 
-    def state(self) -> str:
+    def state(self) -> ConnectionState:
         return self._state
 
     def _render_state(self) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile
+from sfmonitor.streaming import ConnectionState
 from sfmonitor.ui.events_model import PAGE, EventsModel
 from sfmonitor.ui.filter_bar import FilterBar
 from sfmonitor.ui.main_window import MainWindow
@@ -108,7 +109,7 @@ async def test_status_bar_counts_down_says_each_thing_once_and_forgets(qtbot: An
     status.show()
     asked: list[int] = []
     status.reconnect_requested.connect(lambda: asked.append(1))
-    status.show_state("reconnecting", "Reconnecting", 3.0)
+    status.show_state(ConnectionState.RECONNECTING, "Reconnecting", 3.0)
     status.show_problem("", "503::Server is too busy")
     assert status.state_label.text() == "Reconnecting in 3 s"
     assert status.problem() == "503::Server is too busy"
@@ -121,7 +122,7 @@ async def test_status_bar_counts_down_says_each_thing_once_and_forgets(qtbot: An
     assert status.problem().startswith("/event/Gone__e: 403::Unknown channel (+1 more)")
     status.clear_channel_problems(keep=set())
     assert status.problem() == "503::Server is too busy"
-    status.show_state("live", "Live")
+    status.show_state(ConnectionState.CONNECTED, "Live")
     assert status.problem() == "" and status.state_label.text() == "Live"
     assert not status.reconnect_button.isVisibleTo(status)
     # long text is cut to fit, whole in the tooltip

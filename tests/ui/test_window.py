@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.store import CaptureStore, Environment, EventQuery, Secrets
+from sfmonitor.streaming import ConnectionState
 from sfmonitor.ui.export_flow import SCOPES
 from sfmonitor.ui.main_window import MainWindow
 from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
@@ -152,7 +153,7 @@ async def test_a_refused_login_is_shown_verbatim(window: MainWindow) -> None:
         window.demo.profile, Secrets(password="wrong", client_secret="x")
     )
     await wait_until(lambda: window.status.state_label.text() == "Login failed", timeout=20)
-    assert window.status.state() == "failed"
+    assert window.status.state() is ConnectionState.FAILED
     problem = window.status.problem()
     assert "invalid_client" in problem or "invalid_grant" in problem
     assert "Login failed" not in problem  # the state and the reason are not said twice
@@ -211,6 +212,8 @@ async def test_status_on_restart_and_revocation(window: MainWindow, emulated: Em
     emulated.org.publish_any("/u/news", "after restart")
     await wait_until(lambda: window.model.rowCount() == 1)
     assert "Reconnecting" in seen
+    await wait_until(lambda: window.status.state_label.text() == "Live")
+    assert window.status.problem() == ""  # the connection recovered: its problem is gone
     await wait_until(lambda: window.status.state_label.text() == "Live")
     seen.clear()
     emulated.revoke_tokens()
