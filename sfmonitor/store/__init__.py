@@ -3,6 +3,7 @@ No Qt and no client here (``sfmonitor.capture`` joins a client to the store)."""
 
 from . import doctor
 from .captures import CaptureStore
+from .compiled import CompiledQuery
 from .credentials import CredentialVault, Secrets
 from .errors import (
     DataDirError,
@@ -30,7 +31,6 @@ from .models import (
     Subscription,
 )
 from .paths import data_dir
-from .queries import CompiledQuery
 
 __all__ = [
     "AuthKind",

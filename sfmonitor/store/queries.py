@@ -10,20 +10,21 @@ import contextlib
 import functools
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from . import search
+from .compiled import CompiledQuery, Prepared
 from .counts import CountCache, Counted, key_of
 from .errors import StoreDamagedError
-from .filters import Compiled, Filter, compile_filter, parse
+from .filters import Compiled, compile_filter, parse
 from .health import is_damage
+from .indexer import SearchIndexing
 from .models import EventQuery, EventRow
 from .paths import sqlite_uri
 
@@ -41,23 +42,10 @@ _ROW_COLUMNS = (
     "e.id, e.profile_id, e.channel, e.kind, e.replay_id, e.event_uuid, e.created_at, "
     "e.received_at, e.change, e.summary"
 )
-INDEX_CHUNK = 1000  # events indexed per transaction, between ingests
-INDEX_YIELD = 19.0  # during a flood, the indexer rests 19x as long as it worked
-FLOOD_BATCH = 2000  # an ingest of this many events at once means a flood
 ANCHOR_EVERY = 2048
 MAX_ANCHORED_QUERIES = 16
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A query's filter, parsed, and what its plan needs (``EventQueries._prepare``)."""
-
-    flt: Filter | None
-    newest: int = 0  # the newest event id, when the filter has texts
-    indexed: int = 0  # how far the search index has got
-    samples: list[str] = field(default_factory=list)  # the planner's sample
 
 
 def _damage_told(method: F) -> F:
@@ -79,7 +67,7 @@ def _damage_told(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class EventQueries:
+class EventQueries(SearchIndexing):
     """The query side of ``CaptureStore``."""
 
     _guard_json = False  # a message too deep for SQLite's JSON functions was met
@@ -185,75 +173,6 @@ class EventQueries:
             high = search.MAX_ID if query.upto_id is None else query.upto_id
             out.match = (expression, low, high)
         return out
-
-    def _progress(self) -> tuple[int, int]:
-        """The newest event id, and the highest one the search index has reached."""
-        if not self._searchable:
-            return self.max_event_id(), 0
-        return search.progress(self._reader_conn())
-
-    def _sample(self, newest: int) -> list[str]:
-        """The planner's sample of the events (``search.sample``), taken again when the
-        capture doubles in size: how common a text is changes slowly, and every window
-        asks."""
-        with self._plan_lock:
-            if self._sampled[0] != newest.bit_length():
-                self._sampled = (newest.bit_length(), search.sample(self._reader_conn(), newest))
-                self._plans.clear()
-            return self._sampled[1]
-
-    def _plan(
-        self,
-        texts: tuple[str, ...],
-        query: EventQuery,
-        newest: int,
-        indexed: int,
-        samples: list[str],
-    ) -> str | None:
-        """The search index's query for these texts, or None to scan: the query spans
-        few events (a live update), the index is far behind, or the texts are common."""
-        high = newest if query.upto_id is None else min(query.upto_id, newest)
-        if high - (query.after_id or 0) <= search.FEW_EVENTS:
-            return None
-        if newest - indexed > search.MAX_UNINDEXED:
-            return None
-        with self._plan_lock:
-            if samples is not self._sampled[1]:  # a new sample came meanwhile
-                return search.plan(samples, list(texts))
-            if texts not in self._plans:
-                if len(self._plans) > 256:
-                    self._plans.clear()
-                self._plans[texts] = search.plan(samples, list(texts))
-            return self._plans[texts]
-
-    # --- search index ----------------------------------------------------------------------
-
-    def index_pending(self, limit: int = INDEX_CHUNK) -> int:
-        """Index up to ``limit`` events the search index has not reached; 0 when caught up.
-        The background indexer calls this; tests call it to control how far it got."""
-        if not self._searchable:
-            return 0
-        with self._transaction() as conn:
-            return search.index_some(conn, limit)
-
-    def _index_in_background(self) -> None:
-        """Keep the index close behind ingest, giving way to it and to searches: while
-        events flow it takes half of the writer's time (a twentieth during a flood), all of
-        it once they stop, and none while a search runs."""
-        while not self._stopping.is_set():
-            while self._queries and not self._stopping.is_set():
-                self._stopping.wait(0.02)
-            started = time.monotonic()
-            try:
-                done = self.index_pending()
-            except sqlite3.Error:
-                done = 0  # e.g. disk full: queries still scan; try again later
-            if not done:
-                self._new_rows.wait(1.0)
-                self._new_rows.clear()
-            elif time.monotonic() - self._last_ingest < 1.0:
-                rest = INDEX_YIELD if self._last_batch >= FLOOD_BATCH else 1.0
-                self._stopping.wait((time.monotonic() - started) * rest)
 
     @staticmethod
     def _clause(where: Compiled) -> tuple[str, list[object]]:
@@ -506,28 +425,3 @@ class EventQueries:
             (profile_id, upto_id),
         )
         return int(rows[0][0]) if rows else None
-
-
-class CompiledQuery:
-    """A query parsed and planned once (``EventQueries.compile``): its count and windows
-    of it, in any order, without parsing or planning again."""
-
-    def __init__(self, store: EventQueries, query: EventQuery, prepared: Prepared) -> None:
-        self.store = store
-        self.query = query
-        self._prepared = prepared
-
-    def count(self) -> int:
-        return self.store._count(self.query, self._prepared, parallel=False)
-
-    def fetch(
-        self, offset: int = 0, limit: int = 100, sort: str = "id", descending: bool = False
-    ) -> list[EventRow]:
-        return self.store._fetch(self.query, self._prepared, offset, limit, sort, descending)
-
-    def count_and_fetch(
-        self, limit: int = 100, sort: str = "id", descending: bool = False
-    ) -> tuple[int, list[EventRow]]:
-        """How many events match, and the first window, in parallel on several
-        connections (a text filter's count in two halves of the id range)."""
-        return self.store._count_and_fetch(self.query, self._prepared, limit, sort, descending)

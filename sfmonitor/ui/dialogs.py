@@ -60,6 +60,14 @@ class ProfileDialog(QDialog):
         self.setWindowTitle(title)
         self.taken_names = taken_names
         self.secrets_stored = secrets_stored
+        self._make_fields(profile, keyring_problem)
+        self._lay_out()
+        self._fill(profile)
+        self.environment.currentIndexChanged.connect(lambda _i: self._update())
+        self.password_auth.toggled.connect(lambda _on: self._update())
+        self._update()
+
+    def _make_fields(self, profile: Profile | None, keyring_problem: str) -> None:
         self.name = QLineEdit(profile.name if profile else "")
         self.environment = QComboBox()
         self.environment.addItem("Production (login.salesforce.com)", Environment.PRODUCTION)
@@ -90,6 +98,7 @@ class ProfileDialog(QDialog):
         self.production_note = QLabel("This is a production org.")
         self.production_note.setStyleSheet(f"color: {WARNING}; font-weight: bold")
 
+    def _lay_out(self) -> None:
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("Org", self.environment)
@@ -115,6 +124,7 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.errors)
         layout.addWidget(buttons)
 
+    def _fill(self, profile: Profile | None) -> None:
         if profile is not None:
             index = self.environment.findData(profile.environment)
             self.environment.setCurrentIndex(max(index, 0))
@@ -124,12 +134,9 @@ class ProfileDialog(QDialog):
             if profile and profile.auth_kind is AuthKind.REFRESH_TOKEN
             else self.password_auth
         ).setChecked(True)
-        if secrets_stored:
+        if self.secrets_stored:
             for field in (self.password, self.refresh_token, self.client_secret):
                 field.setPlaceholderText("unchanged (kept in the keyring)")
-        self.environment.currentIndexChanged.connect(lambda _i: self._update())
-        self.password_auth.toggled.connect(lambda _on: self._update())
-        self._update()
 
     def show_keyring_problem(self, text: str) -> None:
         """The keyring refused the secrets: say so, offer this session only, keep the input."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -22,6 +23,9 @@ from sfmonitor.store import (
 )
 
 from .modal import Dialogs
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
 from .worker import Worker
 
 SCOPES = ("Events shown (the current filter)", "All events of this profile", "Selected rows")
@@ -110,3 +114,43 @@ async def run_import(
         await dialogs.warn("Cannot read the file", f"{source} cannot be read", str(exc))
         return None
     return result.profile
+
+
+class ExportFlow:
+    """Export and "Open an export" from the window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.w = window
+
+    async def export(self, scope: str | None = None, target: Path | None = None) -> int | None:
+        """Which events (a dialog unless ``scope``), where (unless ``target``), then the
+        export with progress; the number written."""
+        w = self.w
+        if w.profile is None:
+            return None
+        selected = [w.model.row_at(i.row()) for i in w.table.selectionModel().selectedRows()]
+        ids = tuple(r.id for r in selected if r is not None)
+        scopes = list(SCOPES if ids else SCOPES[:2])
+        scope = scope or await w.dialogs.choose("Export", "Which events?", scopes)
+        if scope is None:
+            return None
+        target = target or await ask_export_target(w.dialogs)
+        if target is None:
+            return None
+        query = w.current_query()
+        if scope == SCOPES[1]:
+            query = EventQuery(query.profile_id)
+        elif scope == SCOPES[2]:
+            query = EventQuery(query.profile_id, ids=ids)
+        count = await run_export(w, w.dialogs, w.store, w.worker, query, target)
+        if count is not None:
+            w.status.show_activity(f"Exported {count:,} events to {target}")
+        return count
+
+    async def import_capture(self, source: Path | None = None) -> Profile | None:
+        """Open an export (a file dialog unless ``source``) as a read-only capture."""
+        w = self.w
+        profile = await run_import(w.dialogs, w.store, w.worker, source)
+        if profile is not None:
+            await w.profiles.open_profile(profile, None)
+        return profile

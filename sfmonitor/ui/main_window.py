@@ -19,9 +19,7 @@ from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
     QMainWindow,
     QMenu,
     QPushButton,
@@ -40,7 +38,7 @@ from .channels_flow import ChannelsFlow
 from .controller import MonitorController
 from .detail import DetailPane
 from .events_model import COLUMNS, EventsModel
-from .export_flow import SCOPES, ask_export_target, run_export, run_import
+from .export_flow import ExportFlow
 from .filter_bar import FilterBar
 from .follow import FollowTail
 from .modal import Dialogs
@@ -49,38 +47,13 @@ from .resources import app_icon, icon
 from .sidebar import ChannelSidebar
 from .status_bar import StatusBar
 from .tasks import Tasks
+from .welcome import Welcome
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 DemoStarter = Callable[[CaptureStore], Awaitable[Any]]
 COLUMN_WIDTHS = (150, 200, 110, 120, 130)
 SHUTDOWN_TIMEOUT = 20.0
-
-
-class Welcome(QWidget):
-    """Shown on a first run, when there is no profile yet."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        title = QLabel("<h2>Welcome to sfmonitor</h2>")
-        text = QLabel(
-            "Watch PushTopics, Platform Events, Change Data Capture and generic streaming "
-            "events as they arrive. Every event is stored, and capture resumes where it stopped."
-        )
-        text.setWordWrap(True)
-        self.connect_button = QPushButton("Connect to an org…")
-        self.demo_button = QPushButton("Try the demo")
-        buttons = QHBoxLayout()
-        buttons.addStretch()
-        buttons.addWidget(self.connect_button)
-        buttons.addWidget(self.demo_button)
-        buttons.addStretch()
-        layout = QVBoxLayout(self)
-        layout.addStretch()
-        layout.addWidget(title, alignment=Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(text)
-        layout.addLayout(buttons)
-        layout.addStretch()
 
 
 class MainWindow(QMainWindow):
@@ -118,6 +91,7 @@ class MainWindow(QMainWindow):
         self.model.following = lambda: self.follow.following and not self.follow.paused
         self.profiles = ProfilesFlow(self)
         self.channels = ChannelsFlow(self)
+        self.exports = ExportFlow(self)
         self._wire()
         self._restore_layout()
         self._show_title()
@@ -232,8 +206,8 @@ class MainWindow(QMainWindow):
         self.replay_action.triggered.connect(
             lambda: spawn(channels.replay(self.sidebar.selected() or self.sidebar.channels()))
         )
-        self.export_action.triggered.connect(lambda: spawn(self.export()))
-        self.import_action.triggered.connect(lambda: spawn(self.import_capture()))
+        self.export_action.triggered.connect(lambda: spawn(self.exports.export()))
+        self.import_action.triggered.connect(lambda: spawn(self.exports.import_capture()))
         self.quit_action.triggered.connect(self.close)
         self.find_action.triggered.connect(self.filter_bar.text.setFocus)
         self.auto_connect_action.toggled.connect(
@@ -334,36 +308,6 @@ class MainWindow(QMainWindow):
         if row is not None:
             title = f"{row.channel} · replay id {row.replay_id} · {row.change}"
             self.detail.show_event(title, row.raw)
-
-    # --- export / import -----------------------------------------------------------------
-
-    async def export(self, scope: str | None = None, target: Path | None = None) -> int | None:
-        if self.profile is None:
-            return None
-        selected = [self.model.row_at(i.row()) for i in self.table.selectionModel().selectedRows()]
-        ids = tuple(r.id for r in selected if r is not None)
-        scopes = list(SCOPES if ids else SCOPES[:2])
-        scope = scope or await self.dialogs.choose("Export", "Which events?", scopes)
-        if scope is None:
-            return None
-        target = target or await ask_export_target(self.dialogs)
-        if target is None:
-            return None
-        query = self.current_query()
-        if scope == SCOPES[1]:
-            query = EventQuery(query.profile_id)
-        elif scope == SCOPES[2]:
-            query = EventQuery(query.profile_id, ids=ids)
-        count = await run_export(self, self.dialogs, self.store, self.worker, query, target)
-        if count is not None:
-            self.status.show_activity(f"Exported {count:,} events to {target}")
-        return count
-
-    async def import_capture(self, source: Path | None = None) -> Profile | None:
-        profile = await run_import(self.dialogs, self.store, self.worker, source)
-        if profile is not None:
-            await self.profiles.open_profile(profile, None)
-        return profile
 
     # --- status --------------------------------------------------------------------------
 

@@ -88,7 +88,8 @@ def test_profile_dialog_offers_session_only_without_a_keyring(qtbot: Any) -> Non
     [
         ("Foo", "starts with /topic/"),
         ("/topic/", "missing"),
-        ("/event/bad name", "not a valid name"),
+        ("/event/bad name", "cannot contain spaces"),
+        ("/event/bad-name", "not a valid name"),
         ("/event/Order_Placed__e", None),
         ("/data/AccountChangeEvent", None),
     ],

@@ -130,11 +130,11 @@ async def test_export_and_import_from_the_window(window: MainWindow, tmp_path: P
     await window.profiles.start_demo()
     await wait_until(lambda: window.model.rowCount() >= 5, timeout=20)
     target = tmp_path / "all.ndjson"
-    count = await window.export(SCOPES[1], target)
+    count = await window.exports.export(SCOPES[1], target)
     assert count is not None and count >= 5
     records = [orjson.loads(line) for line in target.read_bytes().splitlines()]
     assert len(records) == count
-    profile = await window.import_capture(target)
+    profile = await window.exports.import_capture(target)
     assert profile is not None and profile.read_only
     assert window.profile == profile
     await wait_until(lambda: window.model.rowCount() == count)
