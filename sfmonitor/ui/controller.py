@@ -224,6 +224,8 @@ class MonitorController(QObject):
             self.replay.written(result.duplicates)
         if result.stored:
             self.events_stored.emit(result.stored)
+        for notice in result.notices:  # replay ids that started over, or no event can have
+            self.activity.emit(notice.server_text)
 
     def _on_notice(self, notice: Notice) -> None:
         if isinstance(notice, StateChange):

@@ -130,7 +130,8 @@ async def amain(app: QApplication, args: argparse.Namespace, start_demo: DemoSta
     if store is None:
         return 5
     worker = Worker()
-    window = MainWindow(store, CredentialVault(), prefs, worker, start_demo)
+    vault = CredentialVault(scope=store.vault_scope)  # secrets named per capture file
+    window = MainWindow(store, vault, prefs, worker, start_demo)
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def last_window_closed() -> None:

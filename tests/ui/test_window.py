@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -243,3 +244,30 @@ async def test_remove_a_channel_from_the_sidebar(
     await asyncio.sleep(0.3)
     await window.model.settle()
     assert sorted(window.model.index(i, 5).data() for i in range(2)) == ["captured", "kept"]
+
+
+async def test_replay_ids_that_start_over_keep_the_new_events_and_say_so(
+    window: MainWindow, store: CaptureStore
+) -> None:
+    """A sandbox refresh (here: a fresh emulator on another port) starts the replay ids
+    over: the new events are different events, kept, and the window says what happened."""
+    async with Emulator(EmulatorConfig(connect_timeout=2.0)) as first:
+        profile = save_emulator_profile(store, first.url, ("/u/news",), "Sandbox")
+        await window.profiles.open_profile(profile, DEMO_SECRETS)
+        await wait_until(lambda: window.controller.live, timeout=20)
+        for i in range(3):
+            first.org.publish_any("/u/news", f"before refresh {i}")
+        await wait_until(lambda: window.model.rowCount() == 3)
+        await window.controller.disconnect_profile()
+    async with Emulator(EmulatorConfig(connect_timeout=2.0)) as refreshed:
+        moved = replace(profile, login_url=refreshed.url)
+        store.save_profile(moved)
+        await window.profiles.open_profile(moved, DEMO_SECRETS)
+        await wait_until(lambda: window.controller.live, timeout=20)
+        for i in range(3):  # the same replay ids as before the refresh
+            refreshed.org.publish_any("/u/news", f"after refresh {i}")
+        await wait_until(lambda: "restarted" in window.status.activity(), timeout=20)
+        await window.controller.disconnect_profile()
+    texts = [r.summary for r in store.fetch(EventQuery(profile.id), limit=100)]
+    assert sum("after refresh" in t for t in texts) == 3  # none dropped as a duplicate
+    assert sum("before refresh" in t for t in texts) == 3
