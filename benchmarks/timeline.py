@@ -11,7 +11,9 @@ Printed, each a median of alternating rounds, with baselines measured in the sam
             reading rows) and ``count(*) WHERE profile_id = ?`` (a walk of one index)
 Also, once: the timeline without its index (the table is read), the time to build the
 index on these rows (the migration), and ingest with and without the proposed indexes
-(alternating batches into two fresh stores).
+(alternating batches into two fresh stores). And the other store reads of issue 18 over
+the same rows: a record's history (scanned, then through the search index once it has
+caught up) and a window of 100 ordered by a payload field (every message read).
 
     python benchmarks/timeline.py [--events 1000000] [--keep DIR] [--rounds 5]
 """
@@ -35,8 +37,15 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from benchmarks.store import events  # noqa: E402
-from sfmonitor.store import CaptureStore, Environment, Profile  # noqa: E402
+from sfmonitor.store import (  # noqa: E402
+    CaptureStore,
+    Environment,
+    EventQuery,
+    Profile,
+    record_history,
+)
 from sfmonitor.store.captures import event_record  # noqa: E402
+from sfmonitor.store.field_columns import fetch_by_field  # noqa: E402
 from sfmonitor.store.timeline import Timeline, add_index  # noqa: E402
 from sfmonitor.ui.channel_colors import ChannelColors  # noqa: E402
 from sfmonitor.ui.timeline import TimelineStrip  # noqa: E402
@@ -90,33 +99,79 @@ def median_ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:.1f} ms"
 
 
-def ingest_cost(work: Path, index_sql: Callable[[sqlite3.Connection], None], rounds: int) -> None:
-    """events/s into a fresh store with and without the proposed indexes."""
+VARIANTS: dict[str, Callable[[sqlite3.Connection], None] | None] = {
+    "without": None,
+    "with the timeline's index": add_index,
+}
+
+
+def ingest_cost(work: Path, rounds: int) -> None:
+    """events/s into fresh stores with and without the proposed indexes (batches
+    alternate between the stores, in a turning order)."""
     stores = {}
-    for name in ("plain", "indexed"):
-        store = CaptureStore.open(work / f"ingest-{name}", index_in_background=False)
+    for n, (name, index) in enumerate(VARIANTS.items()):
+        store = CaptureStore.open(work / f"ingest-{n}", index_in_background=False)
         pid = store.save_profile(Profile("I", Environment.CUSTOM, "https://x")).id
         assert pid is not None
-        if name == "indexed":
-            with sqlite3.connect(store.path) as conn:
-                index_sql(conn)
+        if index is not None:
+            with sqlite3.connect(store.path, isolation_level=None) as conn:
+                index(conn)
         stores[name] = (store, pid)
-    rates: dict[str, list[float]] = {"plain": [], "indexed": []}
+    rates: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    names = list(VARIANTS)
     for r in range(rounds * 4):
         batch = events(r * BATCH, BATCH)
-        for name in ("plain", "indexed") if r % 2 else ("indexed", "plain"):
+        for name in names if r % 2 else names[::-1]:
             store, pid = stores[name]
             records = [event_record(pid, ev) for ev in batch]
             t = time.perf_counter()
             store.ingest_records(records)
             rates[name].append(BATCH / (time.perf_counter() - t))
-    plain, indexed = statistics.median(rates["plain"]), statistics.median(rates["indexed"])
-    print(
-        f"ingest (store.ingest_records, batches of {BATCH:,}): {indexed:,.0f} events/s with "
-        f"the timeline's indexes, {plain:,.0f} without; ratio {indexed / plain:.2f}"
+    floor = statistics.median(rates[names[0]])
+    figures = ", ".join(
+        f"{name} {statistics.median(v):,.0f} ({statistics.median(v) / floor:.2f})"
+        for name, v in rates.items()
     )
+    print(f"ingest (store.ingest_records, batches of {BATCH:,}), events/s (ratio): {figures}")
     for store, _pid in stores.values():
         store.close()
+
+
+def record_history_times(store: CaptureStore, pid: int, rounds: int) -> tuple[str, int]:
+    records = [f"006{777_778:015d}", f"001{777_777:015d}"]  # a CDC and a PushTopic event
+    times, found = [], 0
+    for _ in range(rounds):
+        store.clear_caches()
+        t = time.perf_counter()
+        found = sum(len(record_history.history(store, pid, [r])) for r in records)
+        times.append((time.perf_counter() - t) / len(records))
+    return median_ms(times), found
+
+
+def other_reads(store: CaptureStore, pid: int, rounds: int) -> None:
+    """A record's history, scanned and through the search index; a window ordered by a
+    payload field."""
+    scanned, found = record_history_times(store, pid, rounds)
+    t = time.perf_counter()
+    while store.index_pending(20_000):
+        pass
+    caught_up = time.perf_counter() - t
+    indexed, again = record_history_times(store, pid, rounds)
+    assert found == again == 2, (found, again)
+    print(
+        f"record history of one record: {scanned} while the search index is behind (a "
+        f"scan), {indexed} through it (it caught up in {caught_up:.0f} s)"
+    )
+    for label, query in (
+        ("all events", EventQuery(pid)),
+        ("one channel", EventQuery(pid, channels=frozenset({"/event/Order_Placed__e"}))),
+    ):
+        times = []
+        for _ in range(max(rounds // 2, 1)):
+            t = time.perf_counter()
+            fetch_by_field(store, query, "Amount__c", 0, 100, descending=True)
+            times.append(time.perf_counter() - t)
+        print(f"window of 100 ordered by a payload field ({label}): {median_ms(times)}")
 
 
 def main() -> None:
@@ -181,7 +236,8 @@ def main() -> None:
         f"  baselines: SELECT count(*) FROM events {median_ms(count_all)}; "
         f"... WHERE profile_id = ? {median_ms(count_profile)}"
     )
-    ingest_cost(work, add_index, args.rounds)
+    ingest_cost(work, args.rounds)
+    other_reads(store, pid, args.rounds)
     worker.shutdown()
     store.close()
     if not args.keep:

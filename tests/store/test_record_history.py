@@ -1,22 +1,21 @@
-"""A record's history (CDC recordIds, PushTopic sobject.Id) with and without the
-proposed index, kept right through deletes; what a change event changed, with the values
+"""A record's history (CDC recordIds, PushTopic sobject.Id), scanned and through the
+search index, exact and right after deletes; what a change event changed, with the values
 before from earlier events of the same record."""
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
 
-from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile
+from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile, search
 from sfmonitor.store.record_history import (
+    KINDS,
     LOOK_BACK,
-    add_index,
+    _phrase,
     changes_of,
     field_changes,
     history,
-    indexed,
     record_ids,
 )
 from sfmonitor.store.records import raw_json
@@ -90,27 +89,46 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 
 def prepare(store: CaptureStore, mode: str) -> None:
+    """ "indexed": the search index catches up with everything stored (it is only used
+    when a query spans more than ``search.FEW_EVENTS`` events: the filler makes sure)."""
     if mode == "indexed":
-        with sqlite3.connect(store.path, isolation_level=None) as conn:
-            add_index(conn)
+        while store.index_pending(50_000):
+            pass
+
+
+def filler(store: CaptureStore, pid: int, many: bool = True) -> int:
+    """An event naming R1 in a lookup field; with ``many``, enough other events for the
+    search index to be used (fewer are always scanned)."""
+    rows = [
+        (pid, "/topic/Other", "pushtopic", i, None, T0 - 10**6 + i, T0, "", "x", '{"data":{}}')
+        for i in range(1, search.FEW_EVENTS + 50 if many else 1)
+    ]
+    if rows:
+        store.ingest_records(rows)
+    lookup = cdc(10**6, T0 + 1, "UPDATE", [R3], {"AccountId": R1}, changed=["AccountId"])
+    store.ingest(pid, [event(lookup)])
+    return store.max_event_id()
 
 
 def test_history_lists_a_records_events_in_time_order(
     store: CaptureStore, profile: Profile, mode: str
 ) -> None:
-    prepare(store, mode)
-    assert profile.id is not None and indexed(store) == (mode == "indexed")
+    assert profile.id is not None
     other = store.save_profile(Profile("Other", Environment.SANDBOX, "https://x"))
     assert other.id is not None
     store.ingest(other.id, [event(cdc(1, T0, "CREATE", [R1], {"Name": "Elsewhere"}))])
+    lookup = filler(store, profile.id, many=mode == "indexed")  # about R3, naming R1
     ids = fill(store, profile.id)
-    order = ["create", "late", "topic1", "phone", "merged", "nulled", "topic2"]
+    prepare(store, mode)
+    query = EventQuery(profile.id, text=_phrase(R1), kinds=KINDS)
+    assert (store._where(query).match is not None) == (mode == "indexed")
+    order = ["create", "late", "topic1", "phone", "merged", "nulled", "topic2"]  # no lookup
     rows = history(store, profile.id, [R1])
     assert [r.id for r in rows] == [ids[n] for n in order]
     assert all(r.raw is None for r in rows)
     assert [r.id for r in history(store, profile.id, [R2])] == [ids["merged"]]
     both = history(store, profile.id, [R2, R3, R2])
-    assert [r.id for r in both] == [ids["other"], ids["merged"]]
+    assert [r.id for r in both] == [lookup, ids["other"], ids["merged"]]
     assert history(store, profile.id, ["001000000000000AAA"]) == []
     assert history(store, profile.id, []) == []
     merged = store.fetch(EventQuery(profile.id, ids=(ids["merged"],)), 0, 1)[0]
@@ -119,30 +137,23 @@ def test_history_lists_a_records_events_in_time_order(
     assert history(store, profile.id, [R1], limit=1, with_raw=True)[0].raw is not None
 
 
-def test_the_index_fills_from_events_already_stored_and_follows_deletes(
-    store: CaptureStore, profile: Profile
-) -> None:
+def test_history_follows_deletes_and_new_events(store: CaptureStore, profile: Profile) -> None:
     assert profile.id is not None
-    ids = fill(store, profile.id)  # before the index exists: the migration fills it
-    scanned = [r.id for r in history(store, profile.id, [R1])]
+    filler(store, profile.id)
+    ids = fill(store, profile.id)
     prepare(store, "indexed")
-    assert [r.id for r in history(store, profile.id, [R1])] == scanned
-    store.ingest(profile.id, [event(cdc(3, T0 + 30, "UPDATE", [R1], {"Phone": "2"}))])  # again
-    assert [r.id for r in history(store, profile.id, [R1])] == scanned  # a re-delivery: dropped
+    before = [r.id for r in history(store, profile.id, [R1])]
     store.remove_subscription(profile.id, "/topic/Accounts", delete_events=True)
-    left = [r.id for r in history(store, profile.id, [R1])]
-    assert ids["topic1"] not in left and ids["create"] in left and len(left) == len(scanned) - 2
-    with sqlite3.connect(store.path) as conn:
-        orphans = conn.execute(
-            "SELECT count(*) FROM event_records WHERE event_id NOT IN (SELECT id FROM events)"
-        ).fetchone()[0]
-    assert orphans == 0
+    store.ingest(profile.id, [event(topic(3, T0 + 70, R1, Name="New"))])  # not indexed yet
+    after = [r.id for r in history(store, profile.id, [R1])]
+    assert after == [i for i in before if i not in (ids["topic1"], ids["topic2"])] + [
+        store.max_event_id()
+    ]
 
 
 def test_messages_sqlite_cannot_read_are_stored_and_have_no_record(
     store: CaptureStore, profile: Profile
 ) -> None:
-    prepare(store, "indexed")
     pid = profile.id or 0
     nested: object = R1
     for _ in range(3000):
@@ -162,6 +173,7 @@ def test_messages_sqlite_cannot_read_are_stored_and_have_no_record(
     )
     store.ingest_records([row])
     assert store.count(EventQuery(pid)) == 1 and history(store, pid, [R1]) == []
+    assert history(store, pid, ["\ud800"]) == []  # no text a filter can hold: no events
 
 
 def test_record_ids_of_messages() -> None:
@@ -178,9 +190,10 @@ def by_field(changes: list[Any]) -> dict[str, Any]:
 def test_changed_fields_first_with_their_previous_values(
     store: CaptureStore, profile: Profile, mode: str
 ) -> None:
-    prepare(store, mode)
     assert profile.id is not None
+    filler(store, profile.id, many=mode == "indexed")
     ids = fill(store, profile.id)
+    prepare(store, mode)
     phone = changes_of(store, ids["phone"])
     assert phone is not None and [c.field for c in phone] == ["Phone"]
     assert (phone[0].value, phone[0].previous, phone[0].previous_event_id) == (
@@ -227,7 +240,6 @@ def test_changed_fields_first_with_their_previous_values(
 def test_field_changes_look_back_a_bounded_number_of_events(
     store: CaptureStore, profile: Profile
 ) -> None:
-    prepare(store, "indexed")
     pid = profile.id or 0
     store.ingest(pid, [event(cdc(1, T0, "CREATE", [R1], {"Name": "First", "Phone": "0"}))])
     for i in range(LOOK_BACK + 5):
