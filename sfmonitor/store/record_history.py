@@ -166,12 +166,20 @@ def _names(header: dict[str, Any], fields: dict[str, Any]) -> list[str]:
 
 def field_changes(event: EventRow, earlier: Sequence[EventRow]) -> list[FieldChange]:
     """The fields of ``event`` (with raw), changed ones first, each with its previous value
-    from the newest of ``earlier`` (time order, with raw) that shows the field. A
-    PushTopic event does not list its changes: a field counts as changed when it differs
-    from the previous value (or none is known)."""
+    from the newest of ``earlier`` (time order, with raw) that shows the field.
+
+    One change often reaches the capture more than once: on an entity channel and on
+    ``/data/ChangeEvents``, as a change event and as PushTopic events. So a field a change
+    event lists as changed takes the newest earlier value that differs from its new one
+    (an equal one is the same change seen elsewhere). A PushTopic event does not list its
+    changes: its fields are compared with earlier events of its own channel, and count as
+    changed where they differ (or nothing earlier is known)."""
     fields, header = _fields(orjson.loads(event.raw or "null"))
-    listed = _names(header, fields) if header else []
-    names = list(dict.fromkeys([*listed, *fields]))
+    listed = set(_names(header, fields)) if header else set()
+    names = list(dict.fromkeys([*_names(header, fields), *fields] if header else fields))
+    if not header:
+        earlier = [row for row in earlier if row.channel == event.channel]
+    new = {name: _lookup(fields, name)[1] for name in names}
     previous: dict[str, tuple[Any, int]] = {}
     pending = set(names)
     for row in reversed(earlier):
@@ -180,15 +188,14 @@ def field_changes(event: EventRow, earlier: Sequence[EventRow]) -> list[FieldCha
         older, _header = _fields(orjson.loads(row.raw or "null"))
         for name in list(pending):
             found, value = _lookup(older, name)
-            if found:
+            if found and not (name in listed and value == new[name]):
                 previous[name] = (value, row.id)
                 pending.discard(name)
     out = []
     for name in names:
-        value = _lookup(fields, name)[1]
         before, source = previous.get(name, (None, None))
-        changed = name in listed if header else (source is None or before != value)
-        out.append(FieldChange(name, value, changed, before, source))
+        changed = name in listed if header else (source is None or before != new[name])
+        out.append(FieldChange(name, new[name], changed, before, source))
     return sorted(out, key=lambda c: not c.changed)  # stable: the event's own order
 
 

@@ -223,11 +223,12 @@ def test_changed_fields_first_with_their_previous_values(
     create = changes_of(store, ids["create"])
     assert create is not None and all(c.changed and not c.previous_known for c in create)
 
-    pushed = changes_of(store, ids["topic2"])  # PushTopic: changed = differs from before
+    pushed = changes_of(store, ids["topic2"])  # PushTopic: against its own channel
     assert pushed is not None and [(c.field, c.changed) for c in pushed] == [
         ("Name", True),
-        ("Phone", False),  # null before too (nulledFields of the CDC event)
+        ("Phone", True),  # "1" in the channel's last event (the CDC events do not count)
     ]
+    assert by_field(pushed)["Phone"].previous_event_id == ids["topic1"]
     name = by_field(pushed)["Name"]
     assert (name.value, name.previous, name.previous_event_id) == (
         "Acme Corp",
@@ -256,3 +257,19 @@ def test_field_changes_look_back_a_bounded_number_of_events(
     store.ingest(pid, [event(renamed)])
     name = changes_of(store, store.max_event_id())
     assert name is not None and not name[0].previous_known  # the CREATE is too far back
+
+
+def test_one_change_seen_twice_is_not_its_own_value_before(
+    store: CaptureStore, profile: Profile
+) -> None:
+    """The same change on the entity channel and on /data/ChangeEvents (and as a
+    PushTopic event) must not give itself as the value before."""
+    pid = profile.id or 0
+    first = cdc(1, T0, "CREATE", [R1], {"Name": "Acme"})
+    change = cdc(2, T0 + 10, "UPDATE", [R1], {"Name": "Acme Corp"}, changed=["Name"])
+    again = {**change, "channel": "/data/ChangeEvents"}
+    for message in (first, topic(1, T0 + 10, R1, Name="Acme Corp"), change, again):
+        store.ingest(pid, [event(message)])
+    for event_id in (store.max_event_id() - 1, store.max_event_id()):
+        (name,) = changes_of(store, event_id) or []
+        assert (name.value, name.previous, name.changed) == ("Acme Corp", "Acme", True)
