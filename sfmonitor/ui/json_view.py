@@ -79,14 +79,21 @@ class JsonHighlighter(QSyntaxHighlighter):
         self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
-        for name, pattern in (
-            ("string", STRING),
-            ("number", NUMBER),
-            ("literal", LITERAL),
-            ("key", KEY),
-        ):
+        strings = [(m.start(), m.end()) for m in STRING.finditer(text)]
+        starts = [start for start, _end in strings]
+
+        def in_string(position: int) -> bool:
+            i = bisect.bisect_right(starts, position) - 1
+            return i >= 0 and position < strings[i][1]
+
+        for start, end in strings:
+            self.setFormat(start, end - start, self.formats["string"])
+        for name, pattern in (("number", NUMBER), ("literal", LITERAL)):
             for match in pattern.finditer(text):
-                self.setFormat(match.start(), match.end() - match.start(), self.formats[name])
+                if not in_string(match.start()):  # "2026-12-02..." stays a string
+                    self.setFormat(match.start(), match.end() - match.start(), self.formats[name])
+        for match in KEY.finditer(text):
+            self.setFormat(match.start(), match.end() - match.start(), self.formats["key"])
         for match in RECORD_ID.finditer(text):
             self.setFormat(match.start(1), len(match.group(1)), self.formats["record_id"])
 

@@ -214,3 +214,15 @@ def test_theme_switch_recolours_the_json(view: JsonView, qapp: QApplication) -> 
         apply_theme(qapp, "system")
         qapp.processEvents()
     assert key_colour(view) == QColor(LIGHT.json_key)
+
+
+def test_numbers_and_literals_inside_strings_stay_strings(view: JsonView) -> None:
+    view.show_event("t", '{"when": "2026-12-02 true", "n": 12, "b": false}')
+    block = view.text.document().findBlockByNumber(1)  # '  "when": "2026-12-02 true",'
+    colours = {f.start: f.format.foreground().color() for f in block.layout().formats()}
+    value = block.text().index('"2026')
+    assert colours[value] == QColor(LIGHT.json_string)
+    assert all(c != QColor(LIGHT.json_number) for c in colours.values())
+    number = view.text.document().findBlockByNumber(2)
+    starts = {f.start: f.format.foreground().color() for f in number.layout().formats()}
+    assert starts[number.text().index("12")] == QColor(LIGHT.json_number)
