@@ -29,20 +29,21 @@ log = logging.getLogger(__name__)
 # Twelve hues at one luminance (~0.19): 3.8:1 against white and against a near-black
 # base, so a chip, a bar or a sparkline in these reads on both schemes. Neighbours differ
 # a lot in hue: a collision moves a channel to the next slot.
-PALETTE: tuple[str, ...] = (
-    "#257bd0",  # blue
-    "#ba6121",  # orange
-    "#198b35",  # green
-    "#d92a9f",  # magenta
-    "#1b8499",  # cyan
-    "#dd3d3d",  # red
-    "#935ae2",  # violet
-    "#478818",  # olive
-    "#c036dc",  # purple
-    "#18886c",  # teal
-    "#9c711c",  # ochre
-    "#626de3",  # indigo
+NAMED: tuple[tuple[str, str], ...] = (
+    ("#257bd0", "Blue"),
+    ("#ba6121", "Orange"),
+    ("#198b35", "Green"),
+    ("#d92a9f", "Magenta"),
+    ("#1b8499", "Cyan"),
+    ("#dd3d3d", "Red"),
+    ("#935ae2", "Violet"),
+    ("#478818", "Olive"),
+    ("#c036dc", "Purple"),
+    ("#18886c", "Teal"),
+    ("#9c711c", "Ochre"),
+    ("#626de3", "Indigo"),
 )
+PALETTE: tuple[str, ...] = tuple(value for value, _name in NAMED)
 CHIP_SIZE = 12
 
 
@@ -197,8 +198,8 @@ def add_color_menu(menu: QMenu, palette: ChannelColors, channels: Iterable[str])
     colour: ``choose_color``, from the caller's "Other colour…".)"""
     chosen = list(channels)
     sub = menu.addMenu("Colour")
-    for value in PALETTE:
-        action = sub.addAction(chip_icon(QColor(value)), value)
+    for value, name in NAMED:
+        action = sub.addAction(chip_icon(QColor(value)), name)
         action.triggered.connect(lambda _=False, v=value: _set_all(palette, chosen, v))
     sub.addSeparator()
     sub.addAction("Default colour", lambda: _set_all(palette, chosen, None))

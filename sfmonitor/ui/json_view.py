@@ -49,6 +49,7 @@ KEY = re.compile(r'"(?:[^"\\]|\\.)*"(?=\s*:)')
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 LITERAL = re.compile(r"\b(?:true|false|null)\b")
 MAX_MATCHES = 2000  # find: matches highlighted at once
+MAX_SCANNED = 5_000_000  # characters: a larger message has no field paths (copy it whole)
 
 
 # --- highlighting ----------------------------------------------------------------------------
@@ -124,6 +125,7 @@ class JsonView(QWidget):
         self._nodes: list[Node] | None = None  # found when first needed
         self._matches: list[int] = []
         self._current = -1
+        self._filling = False
         self._make_buttons()
         self._make_find_bar()
         self._make_actions()
@@ -240,13 +242,20 @@ class JsonView(QWidget):
     def _fill(self) -> None:
         raw = self._raw
         self._nodes = None
-        self.text.setPlainText("" if raw is None else pretty(raw) if self.is_pretty else raw)
+        self._filling = True  # the cursor is at the start: no need to read the JSON yet
+        try:
+            self.text.setPlainText("" if raw is None else pretty(raw) if self.is_pretty else raw)
+        finally:
+            self._filling = False
         self.copy_json_button.setEnabled(raw is not None)
         self._search()
+        self._cursor_moved()
 
     def nodes(self) -> list[Node]:
+        """Where the values are (read once per text shown, when first asked)."""
         if self._nodes is None:
-            self._nodes = spans(self.text.toPlainText()) if self._raw is not None else []
+            text = self.text.toPlainText() if self._raw is not None else ""
+            self._nodes = spans(text) if len(text) <= MAX_SCANNED else []
         return self._nodes
 
     def node(self, position: int | None = None) -> Node | None:
@@ -270,7 +279,10 @@ class JsonView(QWidget):
         return filter_path(self._message, node.path) or json_path(node.path)
 
     def _cursor_moved(self) -> None:
-        node = self.node() if self._raw is not None else None
+        if self._filling:
+            return
+        at_start = self.text.textCursor().selectionStart() == 0
+        node = self.node() if self._raw is not None and not at_start else None
         path = filter_path(self._message, node.path) if node is not None else None
         self.field.setText(f"Field: {path}" if path else "")
         self.copy_value_button.setEnabled(node is not None)

@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPolygonF,
     QResizeEvent,
+    QShowEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QToolTip, QWidget
@@ -99,6 +100,7 @@ class TimelineStrip(QWidget):
         self._drag: tuple[float, float] | None = None
         self._busy = False
         self._again = False
+        self._dirty = False  # events arrived while hidden
         self._tasks: set[asyncio.Task[Any]] = set()
         self._live = QTimer(self)
         self._live.setSingleShot(True)
@@ -161,9 +163,18 @@ class TimelineStrip(QWidget):
     # --- loading -----------------------------------------------------------------------------
 
     def new_events(self) -> None:
-        """Events were stored: redraw soon (bursts are coalesced)."""
-        if not self._live.isActive():
+        """Events were stored: redraw soon (bursts are coalesced; a hidden strip reads
+        nothing until it is shown again)."""
+        if not self.isVisible():
+            self._dirty = True
+        elif not self._live.isActive():
             self._live.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self._dirty = False
+            self.refresh()
 
     def refresh(self) -> None:
         if self._busy:

@@ -226,3 +226,10 @@ def test_numbers_and_literals_inside_strings_stay_strings(view: JsonView) -> Non
     number = view.text.document().findBlockByNumber(2)
     starts = {f.start: f.format.foreground().color() for f in number.layout().formats()}
     assert starts[number.text().index("12")] == QColor(LIGHT.json_number)
+
+
+def test_the_json_is_read_for_paths_only_when_the_cursor_moves(view: JsonView) -> None:
+    view.show_event("t", RAW)
+    assert view._nodes is None and view.field.text() == ""
+    place(view, '"Acme')
+    assert view._nodes is not None and view.field.text() == "Field: Name"

@@ -266,3 +266,20 @@ async def test_an_empty_profile_says_so(setup: Setup) -> None:
     s.strip.range_selected.connect(lambda a, b: ranges.append(a))
     drag(s.strip, 10, 200)
     assert ranges == [] and s.strip.bucket_text(50) == ""
+
+
+@pytest.mark.asyncio
+async def test_a_hidden_strip_reads_nothing_until_shown(setup: Setup) -> None:
+    s = setup
+    s.strip.set_profile(s.pid)
+    await shown(s)
+    s.strip.hide()
+    s.statements.clear()
+    s.add([(A, T0 + 800 * SECOND)])
+    s.strip.new_events()
+    await shown(s)
+    assert s.statements == []
+    s.strip.show()
+    await shown(s)
+    assert s.statements and s.strip.data is not None and s.strip.data.span is not None
+    assert s.strip.data.span.last_ms == T0 + 800 * SECOND
