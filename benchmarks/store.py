@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile  # noqa: E402
 from sfmonitor.store.captures import event_record  # noqa: E402
 from sfmonitor.streaming import StreamEvent  # noqa: E402
-from sfmonitor.streaming.replay import iso_from_ms  # noqa: E402
+from sfmonitor.timefmt import iso_from_ms  # noqa: E402
 
 BATCH = 5000
 AGAIN_AFTER = 1000  # events stored since a filter was counted

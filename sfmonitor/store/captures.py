@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sfmonitor.streaming.events import StreamEvent
 
@@ -269,10 +269,14 @@ class CaptureStore(ProfileRecords, EventQueries):
         records = [event_record(profile_id, ev) for ev in events]
         return self.ingest_records(records)
 
-    def ingest_records(self, records: Sequence[EventRecord]) -> IngestResult:
-        """``ingest`` for rows already built with ``event_record`` (see ``ingest``)."""
+    def ingest_records(self, records: Sequence[Sequence[Any]]) -> IngestResult:
+        """``ingest`` for rows already built with ``event_record`` (see ``ingest``); plain
+        tuples in ``EventRecord``'s column order are taken too (tests, benchmarks)."""
+        rows = cast(Sequence[EventRecord], records)
+        if rows and not isinstance(rows[0], EventRecord):
+            rows = [EventRecord._make(r) for r in records]
         with self._transaction() as conn:
-            result, remember = self._ingestor.ingest(conn, records)
+            result, remember = self._ingestor.ingest(conn, rows)
             self._new_rows.set()
             self._last_ingest = time.monotonic()
             self._last_batch = len(records)

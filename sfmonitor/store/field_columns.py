@@ -22,8 +22,8 @@ from typing import Any
 import orjson
 
 from .captures import CaptureStore
-from .filters import _LOOKUP_ROOTS, FilterError, parse
-from .health import StoreDamagedError
+from .errors import FilterError, StoreDamagedError
+from .filters import _LOOKUP_ROOTS, parse
 from .models import EventQuery, EventRow
 from .queries import _ROW_COLUMNS
 

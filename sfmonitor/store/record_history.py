@@ -26,7 +26,8 @@ from typing import Any
 import orjson
 
 from .captures import CaptureStore
-from .filters import Compiled, FilterError
+from .errors import FilterError
+from .filters import Compiled
 from .models import EventQuery, EventRow
 from .queries import _ROW_COLUMNS
 

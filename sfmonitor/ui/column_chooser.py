@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sfmonitor.store.errors import FilterError
 from sfmonitor.store.field_columns import check_path
-from sfmonitor.store.filters import FilterError
 
 from .events_model import COLUMNS
 from .modal import Dialogs

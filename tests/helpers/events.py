@@ -10,7 +10,7 @@ T0 = 1_764_300_000_000  # ms; 2025-11-28T03:20:00Z
 
 
 def iso(ms: int) -> str:
-    from sfmonitor.streaming.replay import iso_from_ms
+    from sfmonitor.timefmt import iso_from_ms
 
     return iso_from_ms(ms)
 

@@ -15,8 +15,8 @@ from sfmonitor.store.field_columns import (
     field_values,
     order_sql,
 )
-from sfmonitor.store.records import raw_json
-from tests.store.helpers import T0, change_event, event, platform_event, push_topic
+from sfmonitor.store.records import EventRecord, raw_json
+from tests.helpers.events import T0, change_event, event, platform_event, push_topic
 
 
 def fill(store: CaptureStore, pid: int) -> dict[str, int]:
@@ -133,7 +133,8 @@ def test_a_message_too_deep_for_sqlite_json_has_no_fields(
     for _ in range(3000):
         nested = {"level": nested}
     message = {"channel": "/u/x", "data": {"event": {"replayId": 1}, "payload": {"x": nested}}}
-    store.ingest_records([(pid, "/u/x", "generic", 1, None, 1, 1, "m", "deep", raw_json(message))])
+    deep_row = EventRecord(pid, "/u/x", "generic", 1, None, 1, 1, "m", "deep", raw_json(message))
+    store.ingest_records([deep_row])
     deep = store.max_event_id()
     values = field_values(store, [deep, ids["cdc"]], ["Amount"])
     assert values == {deep: [None], ids["cdc"]: [250.5]}

@@ -18,8 +18,8 @@ from sfmonitor.store.record_history import (
     history,
     record_ids,
 )
-from sfmonitor.store.records import raw_json
-from tests.store.helpers import T0, event, iso, platform_event
+from sfmonitor.store.records import EventRecord, raw_json
+from tests.helpers.events import T0, event, iso, platform_event
 
 R1, R2, R3 = "001xx000003DGb2AAG", "001xx000003DGb3AAG", "006xx000001Sv6tAAC"
 
@@ -100,7 +100,9 @@ def filler(store: CaptureStore, pid: int, many: bool = True) -> int:
     """An event naming R1 in a lookup field; with ``many``, enough other events for the
     search index to be used (fewer are always scanned)."""
     rows = [
-        (pid, "/topic/Other", "pushtopic", i, None, T0 - 10**6 + i, T0, "", "x", '{"data":{}}')
+        EventRecord(
+            pid, "/topic/Other", "pushtopic", i, None, T0 - 10**6 + i, T0, "", "x", '{"data":{}}'
+        )
         for i in range(1, search.FEW_EVENTS + 50 if many else 1)
     ]
     if rows:

@@ -14,14 +14,15 @@ import pytest_asyncio
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
-from sfmonitor.demo import DEMO_SECRETS, save_emulator_profile
+from sfmonitor.capture import Capture
 from sfmonitor.emulator import Emulator, EmulatorConfig
-from sfmonitor.store import Capture, CaptureStore, EventQuery, EventRow
+from sfmonitor.store import CaptureStore, EventQuery, EventRow
 from sfmonitor.store.record_history import record_ids
 from sfmonitor.ui.cdc_view import CdcLoader, ChangesView, RecordHistoryList, value_text
 from sfmonitor.ui.theme import DARK, LIGHT, apply_theme
 from sfmonitor.ui.worker import Worker
-from tests.ui.conftest import wait_until
+from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
+from tests.helpers.waiting import wait_until
 
 CHANNELS = ["/data/AccountChangeEvent", "/topic/AccountTopic", "/event/Low_Ink__e"]
 

@@ -31,7 +31,7 @@ from sfmonitor.ui.channel_colors import (
 )
 from sfmonitor.ui.modal import Dialogs
 from sfmonitor.ui.theme import DARK, LIGHT, apply_theme, contrast_ratio, dark_palette
-from tests.ui.conftest import wait_until
+from tests.helpers.waiting import wait_until
 
 CHANNELS = ["/topic/Accounts", "/data/ChangeEvents", "/event/Order_Placed__e", "/u/Notes", "/é/ü"]
 

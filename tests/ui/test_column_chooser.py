@@ -25,7 +25,7 @@ from sfmonitor.ui.column_chooser import (
 )
 from sfmonitor.ui.events_model import COLUMNS
 from sfmonitor.ui.modal import Dialogs
-from tests.ui.conftest import wait_until
+from tests.helpers.waiting import wait_until
 
 
 def keys(columns: list[ColumnSpec]) -> list[str]:
