@@ -145,13 +145,16 @@ def test_frozen_app_keeps_secrets_in_the_secret_service(
             env=run_env,
         )
         assert add.returncode == 0, add.stderr
-        # the secret is in the Secret Service, readable by another program of the session
+        # the secret is in the Secret Service, readable by another program of the session,
+        # under the entry of this capture file's profile
+        with CaptureStore.open(Path(folder), read_only=True) as store:
+            entry = f"profile:{store.vault_scope}:Emu"
         reader = subprocess.run(
             [
                 sys.executable,
                 "-c",
                 "import keyring; print(keyring.get_keyring()); "
-                "print(keyring.get_password('sfmonitor', 'profile:Emu'))",
+                f"print(keyring.get_password('sfmonitor', {entry!r}))",
             ],
             capture_output=True,
             text=True,
