@@ -154,7 +154,8 @@ class ProfileDialog(QDialog):
         for kind in (AuthKind.WEB, AuthKind.SF_CLI, AuthKind.JWT, AuthKind.CLIENT_CREDENTIALS):
             kinds.addWidget(self.kind_buttons[kind])
         legacy = QLabel("Legacy (blocked or discouraged in new orgs)")
-        legacy.setStyleSheet(f"color: {MUTED}; margin-top: 6px")
+        legacy.setStyleSheet(f"color: {MUTED}")
+        kinds.addSpacing(6)
         kinds.addWidget(legacy)
         for kind in (AuthKind.PASSWORD, AuthKind.REFRESH_TOKEN):
             kinds.addWidget(self.kind_buttons[kind])
