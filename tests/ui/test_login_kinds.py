@@ -95,7 +95,11 @@ async def shows_the_org(window: MainWindow) -> None:
 
 
 async def test_browser_login_in_the_dialog_then_capture(
-    window: MainWindow, emulator: Emulator, browser: StandInBrowser, store: CaptureStore
+    window: MainWindow,
+    emulator: Emulator,
+    browser: StandInBrowser,
+    store: CaptureStore,
+    tmp_path: Path,
 ) -> None:
     port = free_port()
     emulator.org.apps[DEFAULT_CLIENT_ID].callback_urls.append(
@@ -123,6 +127,12 @@ async def test_browser_login_in_the_dialog_then_capture(
     kept = window.vault.load("Acme")
     assert kept is not None and kept.refresh_token in emulator.org.refresh_tokens
     assert kept.password == kept.client_secret == ""  # a public client: no secret
+    window.save_layout()  # the settings file is written
+    code = seen[1].split("code=")[1].split("&")[0]
+    for path in (tmp_path / "settings.ini", tmp_path / "data" / "capture.db"):
+        data = path.read_bytes()
+        for secret in (kept.refresh_token, code, *emulator.org.access_tokens):
+            assert secret.encode() not in data
 
 
 async def test_cancel_and_a_busy_port_are_said_inline(
