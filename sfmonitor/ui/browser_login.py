@@ -32,6 +32,7 @@ class BrowserLogin(QWidget):
         super().__init__()
         self.prepare = prepare
         self.result: LoginResult | None = None
+        self.target: Profile | None = None  # what ``result`` logged in to
         self._task: asyncio.Task[None] | None = None
         self.button = QPushButton("Log in with browser…")
         self.button.setDefault(False)
@@ -73,6 +74,14 @@ class BrowserLogin(QWidget):
     def _copy(self) -> None:
         QGuiApplication.clipboard().setText(self.url.text())
 
+    def result_for(self, login_url: str, client_id: str) -> LoginResult | None:
+        """The last login, if it was to this login URL with this consumer key (one made
+        before they were changed in the form does not count)."""
+        target = self.target
+        if target is None or (target.login_url, target.client_id) != (login_url, client_id):
+            return None
+        return self.result
+
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
@@ -85,7 +94,7 @@ class BrowserLogin(QWidget):
         if isinstance(target, str):
             show_error(self.error, target)
             return
-        self.result = None
+        self.result = self.target = None
         self._task = asyncio.ensure_future(self._run(target))
 
     def cancel(self) -> None:
@@ -107,15 +116,13 @@ class BrowserLogin(QWidget):
             self._busy(False, "Login cancelled.")
             return
         except StreamingError as exc:  # refused, denied, port in use, timeout: in words
-            self._busy(False, "")
-            show_error(self.error, str(exc))
+            self._busy(False, "", str(exc))
             return
         except Exception as exc:  # a bug must say something, not leave a spinner
             log.exception("browser login failed")
-            self._busy(False, "")
-            show_error(self.error, f"{type(exc).__name__}: {exc}")
+            self._busy(False, "", f"{type(exc).__name__}: {exc}")
             return
-        self.result = result
+        self.result, self.target = result, target
         org = org_info(result.identity).line() if result.identity else result.tokens.instance_url
         self._busy(False, f"Logged in as {org}")
 
@@ -128,13 +135,12 @@ class BrowserLogin(QWidget):
             "sfmonitor waits 5 minutes."
         )
 
-    def _busy(self, busy: bool, text: str) -> None:
+    def _busy(self, busy: bool, text: str, error: str = "") -> None:
         self.button.setEnabled(not busy)
         self.cancel_button.setVisible(busy)
-        if busy:
-            show_error(self.error, "")
-        else:
-            self.address.hide()
-            self.finished.emit()
         self.status.setText(text)
         self.status.setVisible(bool(text))
+        show_error(self.error, error)
+        if not busy:
+            self.address.hide()
+            self.finished.emit()  # the dialog fits itself to what is shown now

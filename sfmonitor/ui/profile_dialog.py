@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sfmonitor.auth import LoginResult
 from sfmonitor.capture.logins import org_info, secrets_after
 from sfmonitor.store import AuthKind, Environment, OrgInfo, Profile, Secrets
 from sfmonitor.store.models import DEFAULT_CALLBACK_PORT, PRODUCTION_URL, SANDBOX_URL
@@ -96,6 +97,8 @@ class ProfileDialog(QDialog):
         self.environment.currentIndexChanged.connect(lambda _i: self._update())
         self.kinds.idToggled.connect(self._kind_toggled)
         self.browser.finished.connect(self._update)
+        for field in (self.login_url, self.client_id):
+            field.editingFinished.connect(self._update)
         self._update()
 
     # --- building ------------------------------------------------------------------------
@@ -245,12 +248,12 @@ class ProfileDialog(QDialog):
         self.session_only.setVisible(bool(kind.keyring_secrets))
         if kind is AuthKind.SF_CLI and not self.sf_org.loaded:
             self.sf_org.load()
-        self.adjustSize()
+        QTimer.singleShot(0, self, self.adjustSize)  # once the layout has taken the changes in
 
     def _org_kind(self) -> str:
         """What the org says it is (after a login here, or the profile's last one), else
         what the login URL says."""
-        login = self.browser.result
+        login = self._web_login()
         if self.kind() is AuthKind.WEB and login is not None and login.identity is not None:
             return login.identity.kind
         org = self._kept_org()
@@ -270,6 +273,10 @@ class ProfileDialog(QDialog):
 
     def _url(self) -> str:
         return self.login_url.text().strip().rstrip("/")
+
+    def _web_login(self) -> LoginResult | None:
+        """The browser login made here, while the form still names its org and app."""
+        return self.browser.result_for(self._url(), self.client_id.text().strip())
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
@@ -335,9 +342,10 @@ class ProfileDialog(QDialog):
 
     def _kind_problems(self, kind: AuthKind) -> list[str]:
         kept, found = self._kept(), []
-        logged_in = self.browser.result is not None or (kept and self._kept_org().org_id)
+        logged_in = self._web_login() is not None or (kept and self._kept_org().org_id)
         if kind is AuthKind.WEB and not logged_in:
-            found.append("Log in with the browser (the button above) first.")
+            again = " again (the org or the app changed)" if self.browser.result else ""
+            found.append(f"Log in with the browser (the button above){again} first.")
         if kind is AuthKind.SF_CLI and not self.sf_org.target():
             found.append("Choose an org of the Salesforce CLI.")
         if kind in (AuthKind.JWT, AuthKind.PASSWORD) and not self.username.text().strip():
@@ -390,7 +398,7 @@ class ProfileDialog(QDialog):
         )
         keep = {key: getattr(typed, key) for key in kind.keyring_secrets}
         secrets = Secrets(**keep)
-        login = self.browser.result
+        login = self._web_login()
         if kind is AuthKind.WEB and login is not None:
             secrets = secrets_after(profile, secrets, login)
             if login.identity is not None:

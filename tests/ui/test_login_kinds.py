@@ -119,6 +119,10 @@ async def test_browser_login_in_the_dialog_then_capture(
     assert seen[0].startswith(f"{emulator.url}/services/oauth2/authorize?")  # $BROWSER opened
     assert seen[1].startswith(f"http://localhost:{port}/OauthRedirect?code=")
     assert dialog.production_note.isVisibleTo(dialog)  # the org said so
+    type_into(dialog.client_id, "another-app")  # that login was not for this app
+    QTest.keyClick(dialog, Qt.Key.Key_Return)
+    assert "Log in with the browser (the button above) again" in dialog.errors.text()
+    type_into(dialog.client_id, DEFAULT_CLIENT_ID)
     await accepted_and_live(window, dialog)
     await shows_the_org(window)
     profile = store.profile("Acme")
