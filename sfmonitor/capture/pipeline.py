@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sfmonitor.logs import register_secret
-from sfmonitor.store import CaptureStore, Gap, IngestResult, Profile, Secrets, Subscription
+from sfmonitor.store import (
+    CaptureStore,
+    CredentialVault,
+    Gap,
+    IngestResult,
+    Profile,
+    Secrets,
+    Subscription,
+)
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelChange,
@@ -31,6 +39,7 @@ from sfmonitor.streaming import (
 from sfmonitor.streaming.policy import Backoff
 
 from .clients import ReplayBook, make_client
+from .login_watch import LoginWatch
 from .writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -77,6 +86,8 @@ class Capture:
         on_warning: Callable[[str], None] | None = None,
         require_channel: bool = False,
         client_options: dict[str, Any] | None = None,
+        vault: CredentialVault | None = None,
+        on_identity: Callable[[Profile], None] | None = None,
     ) -> None:
         if profile.id is None:
             raise ValueError("save the profile before capturing")
@@ -93,7 +104,11 @@ class Capture:
         self.stats = CaptureStats()
         self.writer = StoreWriter(store, profile.id, on_written=self._written(on_written))
         register_secret(*secrets.values())  # masked in every log record from now on
-        self.client = make_client(profile, secrets, self.book, **(client_options or {}))
+        # who and where the login is (asked once per run) and a rotated refresh token
+        self.login = LoginWatch(store, profile, secrets, vault, on_identity, self._warn)
+        self.client = make_client(
+            profile, secrets, self.book, on_rotate=self.login.rotated, **(client_options or {})
+        )
         self.client.add_listener(self._notice)
         self._pending: set[asyncio.Future[Any]] = set()
         self.channels = {s.channel for s in self.subscriptions}
@@ -265,6 +280,7 @@ class Capture:
             if retention is not None:
                 retention.cancel()
                 await asyncio.gather(retention, return_exceptions=True)
+            await self.login.close()
             await self.client.stop()
             for task in list(self._pending):
                 try:
@@ -280,6 +296,7 @@ class Capture:
         await self.client.start()
         if self._stop_requested:  # stop() came while logging in: start() forgot it
             return
+        self.login.logged_in(self.client, self.writer)
         self._backoff.reset()
         for channel in sorted(self.channels):
             self._subscribe_task(channel, None)

@@ -174,10 +174,15 @@ async def _what_to_capture(
             raise UsageError(f"{profile.name!r} is an imported capture; it cannot connect")
         if args.secrets_stdin:
             secrets = read_secrets(profile.auth_kind, True)
+        elif not profile.auth_kind.keyring_secrets:  # sf-cli, jwt: nothing in the keyring
+            secrets = Secrets()
         else:
             loaded = CredentialVault(scope=store.vault_scope).load(profile.name)
             if loaded is None:
-                raise UsageError(f"no secrets for {profile.name!r} in the keyring; add it again")
+                raise UsageError(
+                    f"no secrets for {profile.name!r} in the keyring; log in again: "
+                    f"sfmonitor profiles login {profile.name}"
+                )
             secrets = loaded
     assert profile.id is not None
     for channel in args.channel:
@@ -209,22 +214,25 @@ def _capture(
     profile: Profile,
     secrets: Secrets,
     subs: list[Subscription],
-    replay: str,
+    args: argparse.Namespace,
     echo: NdjsonEcho | None,
 ) -> Capture:
-    """One run's capture, saying what it does on stderr."""
+    """One run's capture, saying what it does on stderr (who and where it logged in too)."""
     say(f"capturing {len(subs)} channel(s) of {profile.name!r} into {store.path} (Ctrl-C to stop)")
+    keyring = not (args.secrets_stdin or args.demo)  # a rotated refresh token goes back there
     return Capture(
         store,
         profile,
         secrets,
         subs,
-        replay=replay,
+        replay=args.replay,
         on_event=echo.write if echo is not None else None,
         on_notice=_notice_printer(),
         on_written=_on_written(echo),
         on_warning=say,
         require_channel=True,  # a capture of nothing ends (exit 1) instead of idling
+        vault=CredentialVault(scope=store.vault_scope) if keyring else None,
+        on_identity=lambda p: say(f"logged in as {p.org.line()}"),
     )
 
 
@@ -248,7 +256,7 @@ async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
     echo = None
     try:
         echo = NdjsonEcho(args.ndjson, request_stop) if args.ndjson else None
-        capture = _capture(store, profile, secrets, subs, args.replay, echo)
+        capture = _capture(store, profile, secrets, subs, args, echo)
         if not stopping.is_set():
             await capture.run()  # an org out of reach is tried again inside, with backoff
     except AuthenticationError as exc:

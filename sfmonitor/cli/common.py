@@ -98,22 +98,25 @@ replay_arg = _checked(_replay_problem, lambda t: t.strip())
 profile_name_arg = _checked(profile_name_problem, str)
 
 
+PROMPTS = {
+    "refresh_token": "Refresh token: ",
+    "password": "Password (with the security token appended, if your org needs it): ",
+    "client_secret": "Client secret (consumer secret): ",
+}
+
+
 def read_secrets(auth: AuthKind, from_stdin: bool) -> Secrets:
-    prompts = (
-        [("refresh_token", "Refresh token: ")]
-        if auth is AuthKind.REFRESH_TOKEN
-        else [("password", "Password (with the security token appended, if your org needs it): ")]
-    )
-    prompts.append(("client_secret", "Client secret (consumer secret): "))
+    """The secrets ``auth`` keeps in the keyring, prompted or one per line on stdin (in
+    that order: refresh token or password, then the client secret)."""
     values: dict[str, str] = {}
-    for key, prompt in prompts:
+    for key in auth.keyring_secrets:
         if from_stdin:
             line = sys.stdin.readline()
             if not line:
                 raise UsageError(f"stdin ended before the {key.replace('_', ' ')}")
             values[key] = line.rstrip("\r\n")
         else:
-            values[key] = getpass.getpass(prompt)
+            values[key] = getpass.getpass(PROMPTS[key])
         if not values[key]:
             raise UsageError(f"the {key.replace('_', ' ')} is empty")
     return Secrets(**values)

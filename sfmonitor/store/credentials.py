@@ -7,7 +7,10 @@ two entries, and removing one leaves the other. Entries of earlier versions
 then deleted.
 
 Secrets are the password (with the security token appended where the org needs one), the
-connected app's client secret and the refresh token. Access tokens are never stored.
+connected app's client secret and the refresh token (a browser login's, or a legacy one).
+Access tokens are never stored; neither is anything of the Salesforce CLI's own login
+(``sf-cli`` profiles ask ``sf`` at each connect), and a JWT profile's private key stays in
+its file (the profile keeps its path).
 Without a usable keyring the vault raises ``KeyringUnavailableError`` saying what to
 install; the caller may then choose ``session_only=True``, which keeps secrets in memory
 until the process exits. There is no plain-text fallback.
@@ -173,6 +176,14 @@ class CredentialVault:
                 f"reading them back gave {'nothing' if back is None else 'something else'}. "
                 f"Nothing is stored. {INSTALL_HINT}"
             )
+
+    def update(self, profile_name: str, secrets: Secrets) -> None:
+        """Replace a profile's secrets where they are kept now: in memory when they were
+        given for this session only, else in the keyring (a rotated refresh token)."""
+        if self.session_only or profile_name in self._memory:
+            self._memory[profile_name] = secrets
+        else:
+            self.save(profile_name, secrets)
 
     def remember(self, profile_name: str, secrets: Secrets) -> None:
         """Keep a profile's secrets in memory only, until the process exits."""

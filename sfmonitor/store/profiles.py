@@ -9,13 +9,68 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .models import AuthKind, Environment, Profile, ReplayState, Subscription, now_ms
+from .models import (
+    AuthKind,
+    Environment,
+    OrgInfo,
+    Profile,
+    ReplayState,
+    Subscription,
+    now_ms,
+)
 from .validation import (
     channel_name_problem,
     profile_name_problem,
     replay_policy_problem,
     retention_problem,
 )
+
+_COLUMNS = (
+    "name",
+    "environment",
+    "login_url",
+    "auth_kind",
+    "username",
+    "client_id",
+    "api_version",
+    "keep_events",
+    "keep_days",
+    "source",
+    "callback_port",
+    "sf_org",
+    "key_file",
+    "org_id",
+    "org_name",
+    "org_user",
+    "org_kind",
+)
+
+
+def _org_values(org: OrgInfo) -> tuple[str, str, str, str]:
+    return org.org_id, org.org_name, org.user, org.kind
+
+
+def _profile_of(row: Sequence[Any]) -> Profile:
+    """A profile from a row of ``_COLUMNS`` and the id."""
+    (name, env, url, auth, username, client_id, version, keep_events, keep_days, source) = row[:10]
+    port, sf_org, key_file, org_id, org_name, org_user, org_kind, pid = row[10:]
+    return Profile(
+        name,
+        Environment(env),
+        url,
+        AuthKind(auth),
+        username,
+        client_id,
+        version,
+        keep_events,
+        keep_days,
+        source,
+        pid,
+        callback_port=port,
+        sf_org=sf_org,
+        key_file=key_file,
+        org=OrgInfo(org_id, org_name, org_user, org_kind),
+    )
 
 
 class ProfileRecords:
@@ -37,6 +92,8 @@ class ProfileRecords:
         problem = profile_name_problem(profile.name) or retention_problem(
             profile.keep_events, profile.keep_days
         )
+        if problem is None and not 0 < profile.callback_port < 65536:
+            problem = f"the callback port must be 1 to 65535, not {profile.callback_port}"
         if problem is not None:
             raise ValueError(problem)
         values = (
@@ -50,30 +107,39 @@ class ProfileRecords:
             profile.keep_events,
             profile.keep_days,
             profile.source,
+            profile.callback_port,
+            profile.sf_org,
+            profile.key_file,
+            *_org_values(profile.org),
         )
+        columns = ", ".join(_COLUMNS)
         with self._transaction() as conn:
             if profile.id is None:
                 cur = conn.execute(
-                    "INSERT INTO profiles (name, environment, login_url, auth_kind, username, "
-                    "client_id, api_version, keep_events, keep_days, source, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO profiles ({columns}, created_at) "
+                    f"VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
                     (*values, now_ms()),
                 )
                 return replace(profile, id=cur.lastrowid)
-            conn.execute(
-                "UPDATE profiles SET name = ?, environment = ?, login_url = ?, auth_kind = ?, "
-                "username = ?, client_id = ?, api_version = ?, keep_events = ?, keep_days = ?, "
-                "source = ? WHERE id = ?",
-                (*values, profile.id),
-            )
+            assignments = ", ".join(f"{c} = ?" for c in _COLUMNS)
+            conn.execute(f"UPDATE profiles SET {assignments} WHERE id = ?", (*values, profile.id))
             return profile
+
+    def set_profile_org(self, profile_id: int, org: OrgInfo) -> None:
+        """Keep who and where a login of this profile was (only these columns: an edit of
+        the profile made meanwhile stays)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE profiles SET org_id = ?, org_name = ?, org_user = ?, org_kind = ? "
+                "WHERE id = ?",
+                (*_org_values(org), profile_id),
+            )
 
     def profiles(self) -> list[Profile]:
         rows = self._read(
-            "SELECT name, environment, login_url, auth_kind, username, client_id, api_version, "
-            "keep_events, keep_days, source, id FROM profiles ORDER BY name COLLATE NOCASE"
+            f"SELECT {', '.join(_COLUMNS)}, id FROM profiles ORDER BY name COLLATE NOCASE"
         )
-        return [Profile(r[0], Environment(r[1]), r[2], AuthKind(r[3]), *r[4:]) for r in rows]
+        return [_profile_of(r) for r in rows]
 
     def profile(self, name: str) -> Profile | None:
         return next((p for p in self.profiles() if p.name == name), None)

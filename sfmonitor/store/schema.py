@@ -15,6 +15,25 @@ from pathlib import Path
 
 from .errors import SchemaTooNewError
 
+
+def login_settings() -> str:
+    """What the login kinds of issue 15 keep on a profile (none of it secret): the browser
+    login's callback port, the Salesforce CLI's org, the JWT key file's path, and who and
+    where the last login was as the org said (its id, name, the user, and production /
+    sandbox / scratch / unknown). ``refresh_token`` becomes ``refresh-token``, the word of
+    ``--auth``."""
+    return """
+    ALTER TABLE profiles ADD COLUMN callback_port INTEGER NOT NULL DEFAULT 1717;
+    ALTER TABLE profiles ADD COLUMN sf_org TEXT NOT NULL DEFAULT '';
+    ALTER TABLE profiles ADD COLUMN key_file TEXT NOT NULL DEFAULT '';
+    ALTER TABLE profiles ADD COLUMN org_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE profiles ADD COLUMN org_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE profiles ADD COLUMN org_user TEXT NOT NULL DEFAULT '';
+    ALTER TABLE profiles ADD COLUMN org_kind TEXT NOT NULL DEFAULT '';
+    UPDATE profiles SET auth_kind = 'refresh-token' WHERE auth_kind = 'refresh_token';
+    """
+
+
 MIGRATIONS: list[str] = [
     # v1: profiles, subscriptions, replay state, events
     """
@@ -108,6 +127,8 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX events_replay ON events (profile_id, channel, replay_id, created_at)
         WHERE replay_id IS NOT NULL;
     """,
+    # v5: the login kinds' settings and the org's own word on a profile
+    login_settings(),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -15,7 +15,14 @@ from collections import deque
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from sfmonitor.capture import Capture, StoreWriteError
-from sfmonitor.store import CaptureStore, IngestResult, Profile, Secrets, Subscription
+from sfmonitor.store import (
+    CaptureStore,
+    CredentialVault,
+    IngestResult,
+    Profile,
+    Secrets,
+    Subscription,
+)
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelChange,
@@ -28,6 +35,7 @@ from sfmonitor.streaming import (
     StreamingError,
 )
 
+from .login_words import refusal_text
 from .replay_progress import ReplayProgress
 from .worker import Worker
 
@@ -46,11 +54,15 @@ class MonitorController(QObject):
     events_stored = Signal(int)  # rows added to the store by the last batch
     gap_recorded = Signal(str, str)  # channel, what happened
     activity = Signal(str)  # what a long action is doing ("" when it has ended)
+    identity_known = Signal(object)  # the Profile, with who and where its org said it is
 
-    def __init__(self, store: CaptureStore, worker: Worker) -> None:
+    def __init__(
+        self, store: CaptureStore, worker: Worker, vault: CredentialVault | None = None
+    ) -> None:
         super().__init__()
         self.store = store
         self.worker = worker
+        self.vault = vault  # where a rotated refresh token goes back
         self.profile: Profile | None = None
         self.capture: Capture | None = None
         self._secrets: Secrets | None = None  # in memory only, to reconnect on request
@@ -97,6 +109,8 @@ class MonitorController(QObject):
             on_event=self._on_event,
             on_notice=self._on_notice,
             on_written=self._on_written,
+            vault=self.vault,
+            on_identity=self._on_identity,
         )
         self.capture = capture
         self._set_state(ConnectionState.CONNECTING, "Connecting…")
@@ -111,7 +125,7 @@ class MonitorController(QObject):
         try:
             await capture.run()
         except AuthenticationError as exc:
-            self._failed("Login failed", f"login refused: {exc}")
+            self._failed("Login failed", refusal_text(capture.profile, exc))
         except (StoreWriteError, StreamingError) as exc:
             self._failed("Stopped", str(exc))
         except asyncio.CancelledError:
@@ -213,6 +227,11 @@ class MonitorController(QObject):
             self._replay_timer.stop()
 
     # --- from the capture (on the loop, i.e. the Qt thread) --------------------------------
+
+    def _on_identity(self, profile: Profile) -> None:
+        if self.capturing(profile):
+            self.profile = profile
+        self.identity_known.emit(profile)
 
     def _on_event(self, event: StreamEvent) -> None:
         self.received += 1

@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.worker = worker or Worker()
         self.start_demo = start_demo  # from the composition root (app.py); None: no demo
-        self.controller = MonitorController(store, self.worker)
+        self.controller = MonitorController(store, self.worker, vault)
         self.model = EventsModel(store, self.worker)
         self.dialogs = Dialogs(self, settings)
         self.tasks = Tasks(on_error=lambda text: self.status.show_problem("", text))
@@ -237,6 +237,7 @@ class MainWindow(QMainWindow):
         c.problem.connect(status.show_problem)
         c.gap_recorded.connect(lambda ch, text: status.show_activity(f"Gap on {ch}: {text}"))
         c.activity.connect(status.show_activity)
+        c.identity_known.connect(self.profiles.identity_known)
         status.reconnect_requested.connect(lambda: self.tasks.spawn(self.reconnect_now()))
 
     # --- profiles ------------------------------------------------------------------------
@@ -260,6 +261,13 @@ class MainWindow(QMainWindow):
         self._show_title()
         self._show_state()
         self.apply_filter()
+
+    def show_identity(self) -> None:
+        """Who and where the profile on screen logs in, and whether the org is production."""
+        profile = self.profile
+        if profile is not None:
+            self.status.show_profile(profile.name, where_of(profile), profile.is_production)
+        self._show_title()
 
     def _show_title(self) -> None:
         profile = self.profile
@@ -424,4 +432,6 @@ def where_of(profile: Profile) -> str:
         return f"opened export {Path(profile.source).name}" if profile.source else "opened export"
     if profile.environment is Environment.DEMO:
         return "demo (built-in emulator)"
-    return profile.login_url.removeprefix("https://")
+    if profile.org.line():  # ada@acme.com · Acme Corp (production), as the org said
+        return profile.org.line()
+    return profile.login_url.removeprefix("https://") or f"sf org {profile.sf_org}"

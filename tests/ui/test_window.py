@@ -178,7 +178,7 @@ async def test_a_refused_login_is_shown_verbatim(window: MainWindow) -> None:
 @pytest_asyncio.fixture
 async def emulated(window: MainWindow, store: CaptureStore) -> AsyncIterator[Emulator]:
     """The window connected to a plain emulated org with one channel, /u/news."""
-    async with Emulator(EmulatorConfig(connect_timeout=2.0)) as emulator:
+    async with Emulator(EmulatorConfig(connect_timeout=2.0, org_is_sandbox=True)) as emulator:
         profile = save_emulator_profile(
             store, emulator.url, ("/u/news", "/u/other"), "Org", Environment.SANDBOX
         )
