@@ -26,7 +26,8 @@ from .credentials import clear_default_scope, set_default_scope
 from .errors import DataDirReadOnlyError, ReadOnlyStoreError, StoreDamagedError
 from .filters import icontains
 from .health import BackgroundCheck, is_damage, truncated
-from .ingest import Ingestor, IngestResult, insert_gap
+from .avro_schemas import SchemaRecords
+from .ingest import Ingestor, IngestResult, Position, insert_gap
 from .lock import FolderLock
 from .models import (
     Gap,
@@ -47,9 +48,10 @@ PAGE_SIZE = 16384
 RETENTION_CHUNK = 2000  # deletes per transaction: each also leaves the search index
 
 
-class CaptureStore(ProfileRecords, EventQueries):
+class CaptureStore(ProfileRecords, EventQueries, SchemaRecords):
     """Open with ``CaptureStore.open(folder)``; close with ``close()`` or ``with``. The
-    profiles are ``profiles.ProfileRecords``, the queries ``queries.EventQueries``."""
+    profiles are ``profiles.ProfileRecords``, the queries ``queries.EventQueries``, the
+    Avro schemas of Pub/Sub events ``avro_schemas.SchemaRecords``."""
 
     def __init__(
         self, path: Path, read_only: bool, lock: FolderLock | None, index_in_background: bool
@@ -269,10 +271,14 @@ class CaptureStore(ProfileRecords, EventQueries):
         records = [event_record(profile_id, ev) for ev in events]
         return self.ingest_records(records)
 
-    def ingest_records(self, records: Sequence[EventRecord]) -> IngestResult:
-        """``ingest`` for rows already built with ``event_record`` (see ``ingest``)."""
+    def ingest_records(
+        self, records: Sequence[EventRecord], positions: Sequence[Position] = ()
+    ) -> IngestResult:
+        """``ingest`` for rows already built with ``event_record`` (see ``ingest``), and
+        Pub/Sub positions moved by keepalives (written after the rows, in the same
+        transaction)."""
         with self._transaction() as conn:
-            result, remember = self._ingestor.ingest(conn, records)
+            result, remember = self._ingestor.ingest(conn, records, positions)
             self._new_rows.set()
             self._last_ingest = time.monotonic()
             self._last_batch = len(records)

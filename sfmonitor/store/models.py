@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 PRODUCTION_URL = "https://login.salesforce.com"
+COMETD = "cometd"  # a channel's transport: the Streaming API (Bayeux long polling)
+PUBSUB = "pubsub"  # the Pub/Sub API (gRPC)
+TRANSPORTS = (COMETD, PUBSUB)
 SANDBOX_URL = "https://test.salesforce.com"
 
 
@@ -38,6 +41,8 @@ class Profile:
     keep_days: float | None = None  # retention: keep N days
     source: str = ""  # the file an imported capture came from
     id: int | None = None
+    transport: str = COMETD  # the channels' transport unless a channel says otherwise
+    pubsub_endpoint: str = ""  # host:port of the Pub/Sub API ("" = Salesforce's)
 
     @property
     def read_only(self) -> bool:
@@ -53,6 +58,11 @@ class Subscription:
     channel: str
     enabled: bool = True
     replay_policy: str = "new"  # new | all | a replay id, used when nothing is stored
+    transport: str = ""  # cometd | pubsub; "" = the profile's
+
+    def transport_in(self, profile: Profile) -> str:
+        """The transport this channel uses in ``profile``."""
+        return self.transport or profile.transport
 
 
 @dataclass
@@ -61,6 +71,8 @@ class ReplayState:
     replay_id: int | None
     created_at: int | None  # ms
     live_since: int | None  # ms
+    replay_bytes: bytes | None = None  # a Pub/Sub position: the replay id as sent
+    transport: str = COMETD  # whose position this is (never used by the other transport)
 
 
 @dataclass(frozen=True)

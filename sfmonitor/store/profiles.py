@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .models import AuthKind, Environment, Profile, ReplayState, Subscription, now_ms
+from .models import COMETD, AuthKind, Environment, Profile, ReplayState, Subscription, now_ms
+from .transports import pubsub_endpoint_problem, subscription_problem, transport_problem
 from .validation import (
     channel_name_problem,
     profile_name_problem,
@@ -34,8 +35,11 @@ class ProfileRecords:
     def save_profile(self, profile: Profile) -> Profile:
         """Insert or update (by id); returns the profile with its id. Raises ValueError
         for a name or a retention setting that ``validation`` refuses."""
-        problem = profile_name_problem(profile.name) or retention_problem(
-            profile.keep_events, profile.keep_days
+        problem = (
+            profile_name_problem(profile.name)
+            or retention_problem(profile.keep_events, profile.keep_days)
+            or transport_problem(profile.transport)
+            or pubsub_endpoint_problem(profile.pubsub_endpoint)
         )
         if problem is not None:
             raise ValueError(problem)
@@ -50,20 +54,22 @@ class ProfileRecords:
             profile.keep_events,
             profile.keep_days,
             profile.source,
+            profile.transport,
+            profile.pubsub_endpoint,
         )
         with self._transaction() as conn:
             if profile.id is None:
                 cur = conn.execute(
                     "INSERT INTO profiles (name, environment, login_url, auth_kind, username, "
-                    "client_id, api_version, keep_events, keep_days, source, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "client_id, api_version, keep_events, keep_days, source, transport, "
+                    "pubsub_endpoint, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*values, now_ms()),
                 )
                 return replace(profile, id=cur.lastrowid)
             conn.execute(
                 "UPDATE profiles SET name = ?, environment = ?, login_url = ?, auth_kind = ?, "
                 "username = ?, client_id = ?, api_version = ?, keep_events = ?, keep_days = ?, "
-                "source = ? WHERE id = ?",
+                "source = ?, transport = ?, pubsub_endpoint = ? WHERE id = ?",
                 (*values, profile.id),
             )
             return profile
@@ -71,7 +77,8 @@ class ProfileRecords:
     def profiles(self) -> list[Profile]:
         rows = self._read(
             "SELECT name, environment, login_url, auth_kind, username, client_id, api_version, "
-            "keep_events, keep_days, source, id FROM profiles ORDER BY name COLLATE NOCASE"
+            "keep_events, keep_days, source, id, transport, pubsub_endpoint FROM profiles "
+            "ORDER BY name COLLATE NOCASE"
         )
         return [Profile(r[0], Environment(r[1]), r[2], AuthKind(r[3]), *r[4:]) for r in rows]
 
@@ -92,7 +99,11 @@ class ProfileRecords:
         """Add a channel, or change its policy. A channel that is added (again) starts
         from its policy: replay state left from an earlier subscription (events still in
         flight when it was removed write one) is forgotten, so "new events only" means it."""
-        problem = channel_name_problem(sub.channel) or replay_policy_problem(sub.replay_policy)
+        problem = (
+            channel_name_problem(sub.channel)
+            or replay_policy_problem(sub.replay_policy)
+            or subscription_problem(sub.channel, sub.transport)
+        )
         if problem is not None:
             raise ValueError(problem)
         with self._transaction() as conn:
@@ -106,20 +117,28 @@ class ProfileRecords:
                     (profile_id, sub.channel),
                 )
             conn.execute(
-                "INSERT INTO subscriptions (profile_id, channel, enabled, replay_policy, position) "
-                "VALUES (?, ?, ?, ?, (SELECT count(*) FROM subscriptions WHERE profile_id = ?)) "
+                "INSERT INTO subscriptions (profile_id, channel, enabled, replay_policy, "
+                "transport, position) VALUES (?, ?, ?, ?, ?, "
+                "(SELECT count(*) FROM subscriptions WHERE profile_id = ?)) "
                 "ON CONFLICT (profile_id, channel) DO UPDATE SET enabled = excluded.enabled, "
-                "replay_policy = excluded.replay_policy",
-                (profile_id, sub.channel, int(sub.enabled), sub.replay_policy, profile_id),
+                "replay_policy = excluded.replay_policy, transport = excluded.transport",
+                (
+                    profile_id,
+                    sub.channel,
+                    int(sub.enabled),
+                    sub.replay_policy,
+                    sub.transport,
+                    profile_id,
+                ),
             )
 
     def subscriptions(self, profile_id: int) -> list[Subscription]:
         rows = self._read(
-            "SELECT channel, enabled, replay_policy FROM subscriptions WHERE profile_id = ? "
-            "ORDER BY position, channel",
+            "SELECT channel, enabled, replay_policy, transport FROM subscriptions "
+            "WHERE profile_id = ? ORDER BY position, channel",
             (profile_id,),
         )
-        return [Subscription(r[0], bool(r[1]), r[2]) for r in rows]
+        return [Subscription(r[0], bool(r[1]), r[2], r[3]) for r in rows]
 
     def remove_subscription(self, profile_id: int, channel: str, delete_events: bool) -> None:
         """Forget a channel; its captured events are kept unless ``delete_events``."""
@@ -140,19 +159,25 @@ class ProfileRecords:
 
     def replay_states(self, profile_id: int) -> dict[str, ReplayState]:
         rows = self._read(
-            "SELECT channel, replay_id, created_at, live_since FROM replay_state "
-            "WHERE profile_id = ?",
+            "SELECT channel, replay_id, created_at, live_since, replay_bytes, transport "
+            "FROM replay_state WHERE profile_id = ?",
             (profile_id,),
         )
         return {r[0]: ReplayState(*r) for r in rows}
 
-    def mark_live_since(self, profile_id: int, channel: str, since_ms: int) -> None:
-        """A channel went live with NEW_EVENTS: remember when, until its first event."""
+    def mark_live_since(
+        self, profile_id: int, channel: str, since_ms: int, transport: str = COMETD
+    ) -> None:
+        """A channel went live with "new events only": remember when, until its first
+        event. A position of the other transport is replaced (never converted)."""
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO replay_state (profile_id, channel, live_since, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE SET "
-                "live_since = excluded.live_since, updated_at = excluded.updated_at "
-                "WHERE replay_state.replay_id IS NULL AND replay_state.live_since IS NULL",
-                (profile_id, channel, since_ms, now_ms()),
+                "INSERT INTO replay_state (profile_id, channel, live_since, updated_at, "
+                "transport) VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE "
+                "SET live_since = excluded.live_since, updated_at = excluded.updated_at, "
+                "transport = excluded.transport, replay_id = NULL, replay_bytes = NULL, "
+                "created_at = NULL WHERE replay_state.transport != excluded.transport OR "
+                "(replay_state.replay_id IS NULL AND replay_state.replay_bytes IS NULL "
+                "AND replay_state.live_since IS NULL)",
+                (profile_id, channel, since_ms, now_ms(), transport),
             )
