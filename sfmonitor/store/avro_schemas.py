@@ -22,9 +22,7 @@ class SchemaRecords:
         def _transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]: ...
 
     def load_schema(self, schema_id: str) -> str | None:
-        rows = self._read(
-            "SELECT schema_json FROM avro_schemas WHERE schema_id = ?", (schema_id,)
-        )
+        rows = self._read("SELECT schema_json FROM avro_schemas WHERE schema_id = ?", (schema_id,))
         return str(rows[0][0]) if rows else None
 
     def save_schema(self, schema_id: str, schema_json: str) -> None:

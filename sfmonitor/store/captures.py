@@ -21,12 +21,12 @@ from typing import Any
 from sfmonitor.streaming.events import StreamEvent
 
 from . import search
+from .avro_schemas import SchemaRecords
 from .counts import CountCache
 from .credentials import clear_default_scope, set_default_scope
 from .errors import DataDirReadOnlyError, ReadOnlyStoreError, StoreDamagedError
 from .filters import icontains
 from .health import BackgroundCheck, is_damage, truncated
-from .avro_schemas import SchemaRecords
 from .ingest import Ingestor, IngestResult, Position, insert_gap
 from .lock import FolderLock
 from .models import (

@@ -116,8 +116,8 @@ def _iso_sql(column: str) -> str:
 # A Pub/Sub event's part of the record (``_pubsub_part``); '' for a CometD event.
 _PUBSUB_SQL = (
     "CASE WHEN e.replay_bytes IS NULL THEN '' ELSE "
-    "',\"pubsub\":{\"replayId\":\"' || lower(hex(e.replay_bytes)) || "
-    "'\",\"schemaId\":' || json_quote(e.schema_id) || ',\"avro\":' || "
+    '\',"pubsub":{"replayId":"\' || lower(hex(e.replay_bytes)) || '
+    '\'","schemaId":\' || json_quote(e.schema_id) || \',"avro":\' || '
     "CASE WHEN e.avro IS NULL THEN 'null' ELSE '\"' || lower(hex(e.avro)) || '\"' END || "
     "'}' END"
 )
@@ -216,8 +216,8 @@ __all__ = [
     "ImportFormatError",
     "ImportResult",
     "event_record_bytes",
-    "record_bytes",
     "export_events",
     "format_for",
     "import_capture",
+    "record_bytes",
 ]

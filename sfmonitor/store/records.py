@@ -9,8 +9,8 @@ bits) is written by a small encoder that needs no recursion.
 from __future__ import annotations
 
 import math
-from json.encoder import encode_basestring_ascii
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple, overload
 
 import orjson

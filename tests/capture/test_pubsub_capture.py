@@ -57,9 +57,7 @@ class Watch:
         self.notices.append(notice)
 
     def status(self, channel: str) -> ChannelChange | None:
-        changes = [
-            n for n in self.notices if isinstance(n, ChannelChange) and n.channel == channel
-        ]
+        changes = [n for n in self.notices if isinstance(n, ChannelChange) and n.channel == channel]
         return changes[-1] if changes else None
 
     def live(self, channels: tuple[str, ...]) -> bool:

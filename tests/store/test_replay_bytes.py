@@ -126,9 +126,7 @@ def test_exports_and_imports_keep_the_bytes(
     first = tmp_path / f"first.{fmt}"
     assert export_events(store, EventQuery(profile.id), first).count == 5
     text = first.read_bytes()
-    records = (
-        orjson.loads(text) if fmt == "json" else [orjson.loads(x) for x in text.splitlines()]
-    )
+    records = orjson.loads(text) if fmt == "json" else [orjson.loads(x) for x in text.splitlines()]
     assert "pubsub" not in records[0]  # CometD records are as before
     assert records[1]["pubsub"] == {
         "replayId": EIGHT[1].hex(),
@@ -159,7 +157,7 @@ def test_sql_and_python_records_agree_for_pubsub_events(
     [
         ('{"replayId": "0G", "schemaId": "s", "avro": null}', "lower-case hex"),
         ('{"replayId": "", "schemaId": "s", "avro": null}', "cannot be empty"),
-            ('{"replayId": "0000000000000008", "schemaId": 1, "avro": null}', "schemaId"),
+        ('{"replayId": "0000000000000008", "schemaId": 1, "avro": null}', "schemaId"),
         ('{"replayId": "0000000000000009", "schemaId": "s", "avro": null}', "is not the value"),
         ("[]", "must be a JSON object"),
     ],
@@ -222,9 +220,7 @@ def test_a_file_of_the_previous_schema_is_brought_forward(tmp_path: Path) -> Non
         "INSERT INTO profiles (id, name, environment, login_url, auth_kind, created_at) "
         "VALUES (1, 'Old', 'custom', 'https://x', 'password', 0)"
     )
-    conn.execute(
-        "INSERT INTO subscriptions (profile_id, channel) VALUES (1, '/event/A__e')"
-    )
+    conn.execute("INSERT INTO subscriptions (profile_id, channel) VALUES (1, '/event/A__e')")
     conn.execute(
         "INSERT INTO replay_state (profile_id, channel, replay_id, updated_at) "
         "VALUES (1, '/event/A__e', 42, 0)"
