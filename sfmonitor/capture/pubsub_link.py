@@ -122,6 +122,9 @@ class PubSubLink:
         self.states: dict[str, ReplayState] = {}
         self.started_new: set[str] = set()
         self.conn: PubSubConnection | None = None
+        # SubscribeSettings of every topic (None: the defaults, with the client's policy
+        # for a stale replay id); set before run() to change them
+        self.settings: Any = None
         self._task: asyncio.Task[None] | None = None
         self._closed = asyncio.Event()
         self._backoff = Backoff(base=1.0, cap=60.0)
@@ -213,7 +216,7 @@ class PubSubLink:
 
         if self.conn is None:
             return  # not logged in yet: ``_open`` subscribes every channel
-        settings = SubscribeSettings(stale_replay=self.capture.client.stale_replay)
+        settings = self.settings or SubscribeSettings(stale_replay=self.capture.client.stale_replay)
         self.conn.subscribe(channel, self, start, settings)
 
     async def add(self, channel: str) -> None:

@@ -13,7 +13,8 @@ from sfmonitor.store import (
     Profile,
     Subscription,
 )
-from sfmonitor.store.models import PRODUCTION_URL, SANDBOX_URL
+from sfmonitor.store.models import PRODUCTION_URL, SANDBOX_URL, TRANSPORTS
+from sfmonitor.store.transports import pubsub_endpoint_problem
 
 from .common import (
     EXIT_OK,
@@ -44,6 +45,16 @@ def add_parser(sub: Any) -> None:
     add.add_argument("--api-version", default="", help="pin an API version (default: newest)")
     add.add_argument("--channel", action="append", default=[], help="subscribe to (repeatable)")
     add.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        help="the channels' API unless a channel says otherwise (default: unchanged, or cometd)",
+    )
+    add.add_argument(
+        "--pubsub-endpoint",
+        type=_endpoint_arg,
+        help="host:port of the Pub/Sub API (default: api.pubsub.salesforce.com:7443)",
+    )
+    add.add_argument(
         "--keep-events",
         type=keep_events_arg,
         help="retention: keep the newest N events (none: no limit; default: unchanged)",
@@ -61,6 +72,13 @@ def add_parser(sub: Any) -> None:
     psub.add_parser("list", help="list profiles")
     remove = psub.add_parser("remove", help="remove a profile, its secrets and its captures")
     remove.add_argument("name")
+
+
+def _endpoint_arg(text: str) -> str:
+    problem = pubsub_endpoint_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def profiles_command(args: argparse.Namespace, store: CaptureStore) -> int:
@@ -122,6 +140,10 @@ def add_profile(args: argparse.Namespace, store: CaptureStore, vault: Credential
         keep_events=keep_events,
         keep_days=keep_days,
         id=existing.id if existing else None,
+        transport=args.transport or (existing.transport if existing else "cometd"),
+        pubsub_endpoint=args.pubsub_endpoint
+        if args.pubsub_endpoint is not None
+        else (existing.pubsub_endpoint if existing else ""),
     )
     vault.check()
     secrets = read_secrets(auth, args.secrets_stdin)
