@@ -128,7 +128,9 @@ async def test_pubsub_error_codes_become_the_channels_status(
 ) -> None:
     profile = profile_of(store, emulator, case.channel)
     seen: list[tuple[str, str, str]] = []
+    problems: list[tuple[str, str]] = []
     window.controller.channel_changed.connect(lambda *change: seen.append(change))
+    window.controller.problem.connect(lambda *problem: problems.append(problem))
     case.arrange(emulator)
     await window.profiles.open_profile(profile, DEMO_SECRETS)
     await wait_until(lambda: case.status in item_of(window, case.channel)[0], timeout=15)
@@ -137,7 +139,9 @@ async def test_pubsub_error_codes_become_the_channels_status(
     if case.status == "error":
         tooltip = item_of(window, case.channel)[1]
         assert case.words in tooltip and "rpcId: " in tooltip
-        assert case.words in window.status.problem()
+        # the status bar's problem of that channel, in the same words
+        assert [t for c, t in problems if c == case.channel][-1] == told[-1]
     else:  # a transient error is retried and its problem goes once the channel is live
+        assert [t for c, t in problems if c == case.channel][-1] == ""
         assert case.words not in window.status.problem()
     await window.controller.disconnect_profile()
