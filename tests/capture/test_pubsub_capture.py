@@ -202,3 +202,29 @@ async def test_a_stale_pubsub_position_is_a_gap_row_like_cometds(
     assert lost not in {r for _, r, _ in rows(store, profile)}
     (marker,) = store.fetch(EventQuery(profile.id, kinds=frozenset({"gap"})))
     assert marker.summary.startswith(f"Gap: replay id {first} could not be served")
+
+
+async def test_a_channel_moved_to_the_other_transport_starts_from_its_policy(
+    store: CaptureStore, emulator: Emulator
+) -> None:
+    profile = both_apis_profile(store, emulator)
+    channel = "/event/Low_Ink__e"  # on CometD first
+    watch = Watch()
+    run = Run(store, profile, on_notice=watch)
+    await run.until(lambda: watch.live(CHANNELS))
+    first = emulator.org.publish_any(channel, {"n": 1}).replay_id
+    await run.until(lambda: len(rows(store, profile)) == 1)
+    await run.stop()
+    assert store.replay_states(profile.id or 0)[channel].transport == "cometd"
+    skipped = emulator.org.publish_any(channel, {"n": 2}).replay_id  # while stopped
+
+    run = Run(store, profile, on_notice=watch, transport="pubsub")  # this run: Pub/Sub
+    assert run.capture.transports[channel] == "pubsub"
+    assert run.capture.transports["/topic/Foo"] == "cometd"  # Pub/Sub has no PushTopics
+    await run.until(lambda: watch.live(CHANNELS))
+    await run.until(lambda: store.replay_states(profile.id or 0)[channel].transport == "pubsub")
+    after = emulator.org.publish_any(channel, {"n": 3}).replay_id
+    await run.until(lambda: len(rows(store, profile)) == 2)
+    await run.stop()
+    got = {r for c, r, _ in rows(store, profile) if c == channel}
+    assert got == {first, after} and skipped not in got  # "new": the position not converted
