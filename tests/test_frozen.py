@@ -124,9 +124,9 @@ def test_frozen_headless_capture_demo(frozen_app: Path, tmp_path: Path) -> None:
 
 def test_frozen_capture_demo_over_pubsub(frozen_app: Path, tmp_path: Path) -> None:
     """The packaged app subscribes over the Pub/Sub API (gRPC, protobuf, fastavro bundled)."""
+    command = ["capture", "--demo", "--transport", "pubsub", "--ndjson", "-"]
     proc = subprocess.Popen(
-        [str(frozen_app), "--data-dir", str(tmp_path / "d"), "capture", "--demo"]
-        + ["--transport", "pubsub", "--ndjson", "-"],
+        [str(frozen_app), "--data-dir", str(tmp_path / "d"), *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env(),

@@ -20,7 +20,7 @@ from sfmonitor.logs import register_secret
 from sfmonitor.store import CaptureStore, Gap, IngestResult, Profile, Secrets, Subscription
 from sfmonitor.store.models import COMETD, PUBSUB
 from sfmonitor.store.records import EventRecord
-from sfmonitor.store.transports import effective_transport
+from sfmonitor.store.transports import effective_transport, transport_problem
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelChange,
@@ -92,6 +92,8 @@ class Capture:
     ) -> None:
         if profile.id is None:
             raise ValueError("save the profile before capturing")
+        if transport is not None and (problem := transport_problem(transport)):
+            raise ValueError(problem)
         self.store = store
         self.profile = profile
         self.profile_id = profile.id

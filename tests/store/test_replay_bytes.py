@@ -233,3 +233,19 @@ def test_a_file_of_the_previous_schema_is_brought_forward(tmp_path: Path) -> Non
         state = store.replay_states(1)["/event/A__e"]
         assert (state.replay_id, state.transport, state.replay_bytes) == (42, "cometd", None)
     assert (folder / "capture.db.v4.bak").exists()
+
+
+def test_a_recovery_that_lost_events_resumes_pubsub_before_the_loss(
+    store: CaptureStore, profile: Profile
+) -> None:
+    from sfmonitor.store.doctor import Recovery, _resume_before_losses
+
+    assert profile.id is not None
+    pubsub_events(store, profile.id)  # rows 1-4; the position is row 4's id
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        _resume_before_losses(conn, Recovery({}, [("events", 2, 3)]))  # rows after 2 lost
+    finally:
+        conn.close()
+    state = store.replay_states(profile.id)["/event/Order_Placed__e"]
+    assert state.replay_bytes == EIGHT[0]  # row 2's: what was lost is fetched again
