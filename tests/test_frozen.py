@@ -125,6 +125,34 @@ def test_frozen_headless_capture_demo(frozen_app: Path, tmp_path: Path) -> None:
         assert store.count(EventQuery()) >= 5
 
 
+def test_frozen_capture_demo_over_pubsub(frozen_app: Path, tmp_path: Path) -> None:
+    """The packaged app subscribes over the Pub/Sub API (gRPC, protobuf, fastavro bundled)."""
+    command = ["capture", "--demo", "--transport", "pubsub", "--ndjson", "-"]
+    proc = subprocess.Popen(
+        [str(frozen_app), "--data-dir", str(tmp_path / "d"), *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env(),
+    )
+    try:
+        assert proc.stdout is not None
+        over_pubsub = 0
+        while over_pubsub < 3:
+            line = proc.stdout.readline()
+            assert line, "the capture ended"
+            over_pubsub += b'"pubsub":{"replayId":"' in line
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    with CaptureStore.open(tmp_path / "d", read_only=True) as store:
+        (profile,) = store.profiles()
+        states = store.replay_states(profile.id or 0)
+        assert sum(s.transport == "pubsub" and bool(s.replay_bytes) for s in states.values()) >= 1
+        assert store.avro_schemas()
+
+
 def test_frozen_app_keeps_secrets_in_the_secret_service(
     frozen_app: Path, tmp_path: Path, secret_service_env: dict[str, str]
 ) -> None:

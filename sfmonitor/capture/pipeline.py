@@ -2,7 +2,9 @@
 
 ``StoreWriter`` (``writer``) writes the events on one worker thread. ``Capture`` wires a
 profile, its secrets, its subscriptions, a client (``clients``) and a writer together; the
-headless command and the desktop app both use it, reconnect loop included.
+headless command and the desktop app both use it, reconnect loop included. Channels whose
+transport is the Pub/Sub API run beside the CometD ones through ``pubsub_link`` (same
+writer, notices, gap policy and stop).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from sfmonitor.store import (
     Secrets,
     Subscription,
 )
+from sfmonitor.store.models import COMETD, PUBSUB
+from sfmonitor.store.records import EventRecord
+from sfmonitor.store.transports import effective_transport, transport_problem
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelChange,
@@ -40,6 +45,7 @@ from sfmonitor.streaming.policy import Backoff
 
 from .clients import ReplayBook, make_client
 from .login_watch import LoginWatch
+from .pubsub_link import PubSubLink
 from .writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -64,6 +70,10 @@ class CaptureError(RuntimeError):
 class Capture:
     """Captures a profile's channels into the store until ``stop()``.
 
+    ``transport`` (``cometd`` / ``pubsub``) replaces every channel's own for this run,
+    where Pub/Sub can serve the channel. ``on_record`` gets each event's store row as it
+    is buffered (what an export of it will say).
+
     Nothing fails quietly: a subscribe that crashes ends ``run()`` with ``CaptureError``
     (a capture that says "connected" while capturing nothing is worse than one that
     stops); so does every channel being refused when ``require_channel`` is set (the
@@ -80,7 +90,9 @@ class Capture:
         subscriptions: list[Subscription],
         *,
         replay: str | None = None,
+        transport: str | None = None,
         on_event: Callable[[StreamEvent], None] | None = None,
+        on_record: Callable[[EventRecord], None] | None = None,
         on_notice: Callable[[Notice], None] | None = None,
         on_written: Callable[[IngestResult], None] | None = None,
         on_warning: Callable[[str], None] | None = None,
@@ -91,6 +103,8 @@ class Capture:
     ) -> None:
         if profile.id is None:
             raise ValueError("save the profile before capturing")
+        if transport is not None and (problem := transport_problem(transport)):
+            raise ValueError(problem)
         self.store = store
         self.profile = profile
         self.profile_id = profile.id
@@ -98,6 +112,7 @@ class Capture:
         # the stored replay state is read when the run starts, on the writer's thread
         self.book = ReplayBook({}, {s.channel: s.replay_policy for s in self.subscriptions}, replay)
         self.on_event = on_event
+        self.on_record = on_record
         self.on_notice = on_notice
         self.on_warning = on_warning
         self.require_channel = require_channel
@@ -112,6 +127,9 @@ class Capture:
         self.client.add_listener(self._notice)
         self._pending: set[asyncio.Future[Any]] = set()
         self.channels = {s.channel for s in self.subscriptions}
+        self.forced_transport = transport  # this run's --transport
+        self.transports = {s.channel: self.transport_of(s) for s in self.subscriptions}
+        self.pubsub = PubSubLink(self, {c for c, t in self.transports.items() if t == PUBSUB})
         self._refused: dict[str, str] = {}  # channel -> the server's words
         self._fatal: BaseException | None = None
         self._stop_requested = False
@@ -130,6 +148,12 @@ class Capture:
                 then(result)
 
         return written
+
+    def transport_of(self, sub: Subscription) -> str:
+        """The transport of ``sub`` in this run (see ``store.transports``)."""
+        if self.forced_transport:
+            return effective_transport(sub.channel, "", self.forced_transport)
+        return effective_transport(sub.channel, sub.transport, self.profile.transport)
 
     def _warn(self, text: str) -> None:
         log.warning("capture: %s", text)
@@ -213,15 +237,27 @@ class Capture:
 
     async def add_channel(self, sub: Subscription) -> None:
         """A channel added (again) while capturing: it starts from ``sub.replay_policy``
-        (the user's choice wins over where an earlier subscription of it stopped)."""
+        (the user's choice wins over where an earlier subscription of it stopped), on
+        its transport (leaving the other one if it was there)."""
+        transport = self.transport_of(sub)
+        if self.transports.get(sub.channel, transport) != transport:
+            await self.unsubscribe(sub.channel)
+        self.transports[sub.channel] = transport
         self.book.set_policy(sub.channel, sub.replay_policy)
-        await self.subscribe(sub.channel)
+        if transport == PUBSUB:
+            self.channels.add(sub.channel)
+            await self.pubsub.add(sub.channel)
+        else:
+            await self.subscribe(sub.channel)
 
     async def unsubscribe(self, channel: str) -> None:
         self.book.forget(channel)
         self.channels.discard(channel)
         self._refused.pop(channel, None)
-        await self.client.unsubscribe(channel)
+        if self.transports.pop(channel, COMETD) == PUBSUB:
+            await self.pubsub.remove(channel)
+        else:
+            await self.client.unsubscribe(channel)
 
     async def replay(self, channels: list[str], since: float) -> dict[str, str]:
         """Every retained event of ``channels`` again (``-2``), keeping those created at
@@ -232,6 +268,9 @@ class Capture:
         its words."""
         for channel in channels:
             self.replay_cutoffs[channel] = since
+        for channel in [c for c in channels if self.transports.get(c) == PUBSUB]:
+            await self.pubsub.replay(channel)  # refusals come as channel notices
+        channels = [c for c in channels if self.transports.get(c) != PUBSUB]
         results = await asyncio.gather(
             *(self._resubscribe_all(channel) for channel in channels), return_exceptions=True
         )
@@ -263,7 +302,10 @@ class Capture:
         writer.start(on_failed=lambda: self._spawn(self.client.ask_stop()))
         retention: asyncio.Task[None] | None = None
         try:
-            self.book.states = await writer.call(self.store.replay_states, self.profile_id)
+            states = await writer.call(self.store.replay_states, self.profile_id)
+            self.book.states = {c: s for c, s in states.items() if s.transport == COMETD}
+            if self.pubsub.channels:
+                self.pubsub.start(states)
             if self.profile.keep_events is not None or self.profile.keep_days is not None:
                 retention = asyncio.ensure_future(self._retention())
             while not self._stop_requested:
@@ -280,6 +322,7 @@ class Capture:
             if retention is not None:
                 retention.cancel()
                 await asyncio.gather(retention, return_exceptions=True)
+            await self.pubsub.close()  # streams and gRPC channel closed before the loop ends
             await self.login.close()
             await self.client.stop()
             for task in list(self._pending):
@@ -299,7 +342,8 @@ class Capture:
         self.login.logged_in(self.client, self.writer)
         self._backoff.reset()
         for channel in sorted(self.channels):
-            self._subscribe_task(channel, None)
+            if self.transports.get(channel, COMETD) == COMETD:
+                self._subscribe_task(channel, None)
         await self._consume()
 
     async def _retry_later(self, exc: StreamingError) -> None:
@@ -316,7 +360,7 @@ class Capture:
     async def _consume(self) -> None:
         """Hand every event to the writer (and ``on_event``) as it comes."""
         writer, book = self.writer, self.book
-        on_event = self.on_event
+        on_event, on_record = self.on_event, self.on_record
         cutoffs = self.replay_cutoffs
         async for message in self.client.events():
             event = StreamEvent.from_message(message)
@@ -327,11 +371,13 @@ class Capture:
                 await asyncio.sleep(0)
             if cutoffs and event.created_at.timestamp() < cutoffs.get(event.channel, 0.0):
                 continue
-            writer.add(event)
+            record = writer.add(event)
             if event.replay_id is not None:
                 book.received(event.channel, event.replay_id)
             if on_event is not None:
                 on_event(event)
+            if on_record is not None:
+                on_record(record)
             await writer.wait_room()
 
     async def _retention(self) -> None:

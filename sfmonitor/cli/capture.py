@@ -17,8 +17,10 @@ from typing import IO, TYPE_CHECKING, Any
 from sfmonitor.capture import Capture, CaptureError, StoreWriteError
 from sfmonitor.store import CaptureStore, CredentialVault, Profile, Secrets, Subscription
 from sfmonitor.store.errors import StoreDamagedError
-from sfmonitor.store.export import event_record_bytes
+from sfmonitor.store.export import record_bytes
 from sfmonitor.store.ingest import IngestResult
+from sfmonitor.store.models import PUBSUB, TRANSPORTS
+from sfmonitor.store.records import EventRecord
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelStatus,
@@ -26,7 +28,6 @@ from sfmonitor.streaming import (
     GapNotice,
     Notice,
     StateChange,
-    StreamEvent,
 )
 
 from .common import (
@@ -57,6 +58,12 @@ def add_parser(sub: Any) -> None:
     )
     cap.add_argument(
         "--ndjson", metavar="FILE", help="also write each event as NDJSON (- = stdout)"
+    )
+    cap.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        help="the API for every channel this run (default: each channel's own setting); "
+        "pubsub applies to platform events and Change Data Capture, the others stay on cometd",
     )
     cap.add_argument("--demo", action="store_true", help="capture from the built-in emulator")
     cap.add_argument(
@@ -114,11 +121,11 @@ class NdjsonEcho:
                     os.fchmod(fd, 0o600)  # an older file of ours: event data too
             self.out = os.fdopen(fd, "ab")
 
-    def write(self, event: StreamEvent) -> None:
+    def write(self, record: EventRecord) -> None:
         if self._stopped:
             return
         try:
-            self.out.write(event_record_bytes(event) + b"\n")
+            self.out.write(record_bytes(record) + b"\n")
             self.written += 1
         except OSError as exc:
             self._failed(exc)
@@ -220,13 +227,14 @@ def _capture(
     """One run's capture, saying what it does on stderr (who and where it logged in too)."""
     say(f"capturing {len(subs)} channel(s) of {profile.name!r} into {store.path} (Ctrl-C to stop)")
     keyring = not (args.secrets_stdin or args.demo)  # a rotated refresh token goes back there
-    return Capture(
+    capture = Capture(
         store,
         profile,
         secrets,
         subs,
         replay=args.replay,
-        on_event=echo.write if echo is not None else None,
+        transport=args.transport,
+        on_record=echo.write if echo is not None else None,
         on_notice=_notice_printer(),
         on_written=_on_written(echo),
         on_warning=say,
@@ -234,6 +242,19 @@ def _capture(
         vault=CredentialVault(scope=store.vault_scope) if keyring else None,
         on_identity=lambda p: say(f"logged in as {p.org.line()}"),
     )
+    _say_transports(capture, args.transport)
+    return capture
+
+
+def _say_transports(capture: Capture, forced: str | None) -> None:
+    """Which channels go over Pub/Sub, and those a ``--transport pubsub`` leaves on CometD."""
+    over = sorted(c for c, t in capture.transports.items() if t == PUBSUB)
+    if over:
+        say(f"over the Pub/Sub API: {', '.join(over)}")
+    if forced == PUBSUB:
+        kept = sorted(c for c, t in capture.transports.items() if t != PUBSUB)
+        if kept:
+            say(f"on CometD (not on the Pub/Sub API): {', '.join(kept)}")
 
 
 async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:

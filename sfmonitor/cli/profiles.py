@@ -14,7 +14,8 @@ from sfmonitor.store import (
     Profile,
     Subscription,
 )
-from sfmonitor.store.models import DEFAULT_CALLBACK_PORT, PRODUCTION_URL, SANDBOX_URL
+from sfmonitor.store.models import DEFAULT_CALLBACK_PORT, PRODUCTION_URL, SANDBOX_URL, TRANSPORTS
+from sfmonitor.store.transports import pubsub_endpoint_problem
 from sfmonitor.streaming import AuthenticationError, StreamingError
 
 from .common import (
@@ -83,6 +84,16 @@ def add_parser(sub: Any) -> None:
     add.add_argument("--api-version", default="", help="pin an API version (default: newest)")
     add.add_argument("--channel", action="append", default=[], help="subscribe to (repeatable)")
     add.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        help="the channels' API unless a channel says otherwise (default: unchanged, or cometd)",
+    )
+    add.add_argument(
+        "--pubsub-endpoint",
+        type=_endpoint_arg,
+        help="host:port of the Pub/Sub API (default: api.pubsub.salesforce.com:7443)",
+    )
+    add.add_argument(
         "--keep-events",
         type=keep_events_arg,
         help="retention: keep the newest N events (none: no limit; default: unchanged)",
@@ -101,6 +112,13 @@ def add_parser(sub: Any) -> None:
     psub.add_parser("list", help="list profiles")
     remove = psub.add_parser("remove", help="remove a profile, its secrets and its captures")
     remove.add_argument("name")
+
+
+def _endpoint_arg(text: str) -> str:
+    problem = pubsub_endpoint_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text
 
 
 def profiles_command(args: argparse.Namespace, store: CaptureStore) -> int:
@@ -202,6 +220,10 @@ def _profile_of(args: argparse.Namespace, existing: Profile | None) -> Profile:
         callback_port=args.callback_port or DEFAULT_CALLBACK_PORT,
         sf_org=args.sf_org,
         key_file=args.key_file,
+        transport=args.transport or (existing.transport if existing else "cometd"),
+        pubsub_endpoint=args.pubsub_endpoint
+        if args.pubsub_endpoint is not None
+        else (existing.pubsub_endpoint if existing else ""),
     )
 
 

@@ -21,12 +21,13 @@ from typing import Any, cast
 from sfmonitor.streaming.events import StreamEvent
 
 from . import search
+from .avro_schemas import SchemaRecords
 from .counts import CountCache
 from .credentials import clear_default_scope, set_default_scope
 from .errors import DataDirReadOnlyError, ReadOnlyStoreError, StoreDamagedError
 from .filters import icontains
 from .health import BackgroundCheck, is_damage, truncated
-from .ingest import Ingestor, IngestResult, insert_gap
+from .ingest import Ingestor, IngestResult, Position, insert_gap
 from .lock import FolderLock
 from .models import (
     Gap,
@@ -47,9 +48,10 @@ PAGE_SIZE = 16384
 RETENTION_CHUNK = 2000  # deletes per transaction: each also leaves the search index
 
 
-class CaptureStore(ProfileRecords, EventQueries):
+class CaptureStore(ProfileRecords, EventQueries, SchemaRecords):
     """Open with ``CaptureStore.open(folder)``; close with ``close()`` or ``with``. The
-    profiles are ``profiles.ProfileRecords``, the queries ``queries.EventQueries``."""
+    profiles are ``profiles.ProfileRecords``, the queries ``queries.EventQueries``, the
+    Avro schemas of Pub/Sub events ``avro_schemas.SchemaRecords``."""
 
     def __init__(
         self, path: Path, read_only: bool, lock: FolderLock | None, index_in_background: bool
@@ -269,14 +271,17 @@ class CaptureStore(ProfileRecords, EventQueries):
         records = [event_record(profile_id, ev) for ev in events]
         return self.ingest_records(records)
 
-    def ingest_records(self, records: Sequence[Sequence[Any]]) -> IngestResult:
+    def ingest_records(
+        self, records: Sequence[Sequence[Any]], positions: Sequence[Position] = ()
+    ) -> IngestResult:
         """``ingest`` for rows already built with ``event_record`` (see ``ingest``); plain
-        tuples in ``EventRecord``'s column order are taken too (tests, benchmarks)."""
+        tuples in ``EventRecord``'s column order are taken too (tests, benchmarks). Pub/Sub
+        positions moved by keepalives are written after the rows, in the same transaction."""
         rows = cast(Sequence[EventRecord], records)
         if rows and not isinstance(rows[0], EventRecord):
             rows = [EventRecord._make(r) for r in records]
         with self._transaction() as conn:
-            result, remember = self._ingestor.ingest(conn, rows)
+            result, remember = self._ingestor.ingest(conn, rows, positions)
             self._new_rows.set()
             self._last_ingest = time.monotonic()
             self._last_batch = len(records)

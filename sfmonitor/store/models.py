@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 PRODUCTION_URL = "https://login.salesforce.com"
+COMETD = "cometd"  # a channel's transport: the Streaming API (Bayeux long polling)
+PUBSUB = "pubsub"  # the Pub/Sub API (gRPC)
+TRANSPORTS = (COMETD, PUBSUB)
 SANDBOX_URL = "https://test.salesforce.com"
 
 
@@ -99,6 +102,8 @@ class Profile:
     sf_org: str = ""  # sf-cli: the CLI's alias (or username) of the org
     key_file: str = ""  # jwt: the private key's path (the key stays in its file)
     org: OrgInfo = field(default_factory=OrgInfo)  # the org's own word, after a login
+    transport: str = COMETD  # the channels' transport unless a channel says otherwise
+    pubsub_endpoint: str = ""  # host:port of the Pub/Sub API ("" = Salesforce's)
 
     @property
     def read_only(self) -> bool:
@@ -120,6 +125,11 @@ class Subscription:
     channel: str
     enabled: bool = True
     replay_policy: str = "new"  # new | all | a replay id, used when nothing is stored
+    transport: str = ""  # cometd | pubsub; "" = the profile's
+
+    def transport_in(self, profile: Profile) -> str:
+        """The transport this channel uses in ``profile``."""
+        return self.transport or profile.transport
 
 
 @dataclass
@@ -128,6 +138,8 @@ class ReplayState:
     replay_id: int | None
     created_at: int | None  # ms
     live_since: int | None  # ms
+    replay_bytes: bytes | None = None  # a Pub/Sub position: the replay id as sent
+    transport: str = COMETD  # whose position this is (never used by the other transport)
 
 
 @dataclass(frozen=True)

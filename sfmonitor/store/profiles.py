@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .models import (
+    COMETD,
     AuthKind,
     Environment,
     OrgInfo,
@@ -18,6 +19,7 @@ from .models import (
     Subscription,
     now_ms,
 )
+from .transports import pubsub_endpoint_problem, subscription_problem, transport_problem
 from .validation import (
     channel_name_problem,
     profile_name_problem,
@@ -43,6 +45,8 @@ _COLUMNS = (
     "org_name",
     "org_user",
     "org_kind",
+    "transport",
+    "pubsub_endpoint",
 )
 
 
@@ -53,7 +57,8 @@ def _org_values(org: OrgInfo) -> tuple[str, str, str, str]:
 def _profile_of(row: Sequence[Any]) -> Profile:
     """A profile from a row of ``_COLUMNS`` and the id."""
     (name, env, url, auth, username, client_id, version, keep_events, keep_days, source) = row[:10]
-    port, sf_org, key_file, org_id, org_name, org_user, org_kind, pid = row[10:]
+    port, sf_org, key_file, org_id, org_name, org_user, org_kind = row[10:17]
+    transport, pubsub_endpoint, pid = row[17:]
     return Profile(
         name,
         Environment(env),
@@ -70,6 +75,8 @@ def _profile_of(row: Sequence[Any]) -> Profile:
         sf_org=sf_org,
         key_file=key_file,
         org=OrgInfo(org_id, org_name, org_user, org_kind),
+        transport=transport,
+        pubsub_endpoint=pubsub_endpoint,
     )
 
 
@@ -89,8 +96,11 @@ class ProfileRecords:
     def save_profile(self, profile: Profile) -> Profile:
         """Insert or update (by id); returns the profile with its id. Raises ValueError
         for a name or a retention setting that ``validation`` refuses."""
-        problem = profile_name_problem(profile.name) or retention_problem(
-            profile.keep_events, profile.keep_days
+        problem = (
+            profile_name_problem(profile.name)
+            or retention_problem(profile.keep_events, profile.keep_days)
+            or transport_problem(profile.transport)
+            or pubsub_endpoint_problem(profile.pubsub_endpoint)
         )
         if problem is None and not 0 < profile.callback_port < 65536:
             problem = f"the callback port must be 1 to 65535, not {profile.callback_port}"
@@ -111,6 +121,8 @@ class ProfileRecords:
             profile.sf_org,
             profile.key_file,
             *_org_values(profile.org),
+            profile.transport,
+            profile.pubsub_endpoint,
         )
         columns = ", ".join(_COLUMNS)
         with self._transaction() as conn:
@@ -158,7 +170,11 @@ class ProfileRecords:
         """Add a channel, or change its policy. A channel that is added (again) starts
         from its policy: replay state left from an earlier subscription (events still in
         flight when it was removed write one) is forgotten, so "new events only" means it."""
-        problem = channel_name_problem(sub.channel) or replay_policy_problem(sub.replay_policy)
+        problem = (
+            channel_name_problem(sub.channel)
+            or replay_policy_problem(sub.replay_policy)
+            or subscription_problem(sub.channel, sub.transport)
+        )
         if problem is not None:
             raise ValueError(problem)
         with self._transaction() as conn:
@@ -172,20 +188,28 @@ class ProfileRecords:
                     (profile_id, sub.channel),
                 )
             conn.execute(
-                "INSERT INTO subscriptions (profile_id, channel, enabled, replay_policy, position) "
-                "VALUES (?, ?, ?, ?, (SELECT count(*) FROM subscriptions WHERE profile_id = ?)) "
+                "INSERT INTO subscriptions (profile_id, channel, enabled, replay_policy, "
+                "transport, position) VALUES (?, ?, ?, ?, ?, "
+                "(SELECT count(*) FROM subscriptions WHERE profile_id = ?)) "
                 "ON CONFLICT (profile_id, channel) DO UPDATE SET enabled = excluded.enabled, "
-                "replay_policy = excluded.replay_policy",
-                (profile_id, sub.channel, int(sub.enabled), sub.replay_policy, profile_id),
+                "replay_policy = excluded.replay_policy, transport = excluded.transport",
+                (
+                    profile_id,
+                    sub.channel,
+                    int(sub.enabled),
+                    sub.replay_policy,
+                    sub.transport,
+                    profile_id,
+                ),
             )
 
     def subscriptions(self, profile_id: int) -> list[Subscription]:
         rows = self._read(
-            "SELECT channel, enabled, replay_policy FROM subscriptions WHERE profile_id = ? "
-            "ORDER BY position, channel",
+            "SELECT channel, enabled, replay_policy, transport FROM subscriptions "
+            "WHERE profile_id = ? ORDER BY position, channel",
             (profile_id,),
         )
-        return [Subscription(r[0], bool(r[1]), r[2]) for r in rows]
+        return [Subscription(r[0], bool(r[1]), r[2], r[3]) for r in rows]
 
     def remove_subscription(self, profile_id: int, channel: str, delete_events: bool) -> None:
         """Forget a channel; its captured events are kept unless ``delete_events``."""
@@ -206,19 +230,25 @@ class ProfileRecords:
 
     def replay_states(self, profile_id: int) -> dict[str, ReplayState]:
         rows = self._read(
-            "SELECT channel, replay_id, created_at, live_since FROM replay_state "
-            "WHERE profile_id = ?",
+            "SELECT channel, replay_id, created_at, live_since, replay_bytes, transport "
+            "FROM replay_state WHERE profile_id = ?",
             (profile_id,),
         )
         return {r[0]: ReplayState(*r) for r in rows}
 
-    def mark_live_since(self, profile_id: int, channel: str, since_ms: int) -> None:
-        """A channel went live with NEW_EVENTS: remember when, until its first event."""
+    def mark_live_since(
+        self, profile_id: int, channel: str, since_ms: int, transport: str = COMETD
+    ) -> None:
+        """A channel went live with "new events only": remember when, until its first
+        event. A position of the other transport is replaced (never converted)."""
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO replay_state (profile_id, channel, live_since, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE SET "
-                "live_since = excluded.live_since, updated_at = excluded.updated_at "
-                "WHERE replay_state.replay_id IS NULL AND replay_state.live_since IS NULL",
-                (profile_id, channel, since_ms, now_ms()),
+                "INSERT INTO replay_state (profile_id, channel, live_since, updated_at, "
+                "transport) VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE "
+                "SET live_since = excluded.live_since, updated_at = excluded.updated_at, "
+                "transport = excluded.transport, replay_id = NULL, replay_bytes = NULL, "
+                "created_at = NULL WHERE replay_state.transport != excluded.transport OR "
+                "(replay_state.replay_id IS NULL AND replay_state.replay_bytes IS NULL "
+                "AND replay_state.live_since IS NULL)",
+                (profile_id, channel, since_ms, now_ms(), transport),
             )

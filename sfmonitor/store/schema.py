@@ -34,6 +34,34 @@ def login_settings() -> str:
     """
 
 
+def _pubsub_transport() -> str:
+    """Pub/Sub beside CometD: a transport per profile (the default) and per channel (an
+    override; '' = the profile's), the profile's Pub/Sub endpoint ('' = Salesforce's),
+    opaque replay id bytes on events and on replay positions, whose transport is kept
+    (a position is never converted: a channel moved to the other transport starts from its
+    policy), a Pub/Sub event's schema id and Avro bytes as received, and the Avro schemas
+    by id (exports and stored events decode offline). An 8-byte replay id also fills
+    ``replay_id`` (its big-endian value), so sorting, filters and dedupe keep working;
+    other lengths are kept unique by their bytes."""
+    return """
+    ALTER TABLE profiles ADD COLUMN transport TEXT NOT NULL DEFAULT 'cometd';
+    ALTER TABLE profiles ADD COLUMN pubsub_endpoint TEXT NOT NULL DEFAULT '';
+    ALTER TABLE subscriptions ADD COLUMN transport TEXT NOT NULL DEFAULT '';
+    ALTER TABLE replay_state ADD COLUMN transport TEXT NOT NULL DEFAULT 'cometd';
+    ALTER TABLE replay_state ADD COLUMN replay_bytes BLOB;
+    ALTER TABLE events ADD COLUMN replay_bytes BLOB;
+    ALTER TABLE events ADD COLUMN schema_id TEXT;
+    ALTER TABLE events ADD COLUMN avro BLOB;
+    CREATE UNIQUE INDEX events_replay_bytes ON events (profile_id, channel, replay_bytes)
+        WHERE replay_id IS NULL AND replay_bytes IS NOT NULL;
+    CREATE TABLE avro_schemas (
+        schema_id TEXT PRIMARY KEY,
+        schema_json TEXT NOT NULL,
+        saved_at INTEGER NOT NULL       -- ms since the epoch, UTC
+    ) STRICT;
+    """
+
+
 MIGRATIONS: list[str] = [
     # v1: profiles, subscriptions, replay state, events
     """
@@ -129,6 +157,8 @@ MIGRATIONS: list[str] = [
     """,
     # v5: the login kinds' settings and the org's own word on a profile
     login_settings(),
+    # v6: the Pub/Sub API beside CometD
+    _pubsub_transport(),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

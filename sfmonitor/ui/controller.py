@@ -169,11 +169,14 @@ class MonitorController(QObject):
         """Whether ``profile`` is the one this controller captures (connected or not)."""
         return profile is not None and self.profile is not None and profile.id == self.profile.id
 
-    async def add_channel(self, profile: Profile, channel: str, replay_policy: str = "new") -> None:
+    async def add_channel(
+        self, profile: Profile, channel: str, replay_policy: str = "new", transport: str = ""
+    ) -> None:
         """Add ``channel`` to ``profile``; subscribe at once if that profile is capturing
-        (from ``replay_policy``: the user's choice wins over an earlier position)."""
+        (from ``replay_policy``: the user's choice wins over an earlier position), over
+        ``transport`` ("" = the profile's)."""
         assert profile.id is not None
-        sub = Subscription(channel, True, replay_policy)
+        sub = Subscription(channel, True, replay_policy, transport)
         await self.worker.run(self.store.set_subscription, profile.id, sub)
         if self.capturing(profile) and self.capture is not None and self.connected:
             try:

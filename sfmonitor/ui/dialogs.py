@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sfmonitor.store.transports import subscription_problem
 from sfmonitor.store.validation import CHANNEL_EXAMPLES, channel_name_problem
 
 from .fields import error_label
@@ -26,10 +27,15 @@ __all__ = ["ChannelDialog", "ProfileDialog", "remove_channel_box"]
 
 
 class ChannelDialog(QDialog):
-    """Add a channel: its name is checked as it is typed; examples of each kind are shown."""
+    """Add a channel: its name is checked as it is typed; examples of each kind are shown.
+    With ``transports``, the API that carries it can be chosen (the profile's by default)."""
 
     def __init__(
-        self, parent: QWidget | None = None, existing: frozenset[str] = frozenset()
+        self,
+        parent: QWidget | None = None,
+        existing: frozenset[str] = frozenset(),
+        transports: bool = False,
+        default_transport: str = "cometd",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add a channel")
@@ -39,6 +45,15 @@ class ChannelDialog(QDialog):
         self.replay = QComboBox()
         self.replay.addItem("New events only", "new")
         self.replay.addItem("Every retained event (last 24-72 hours)", "all")
+        self.transport = QComboBox()
+        shown = "Pub/Sub API" if default_transport == "pubsub" else "CometD"
+        self.transport.addItem(f"Profile default ({shown})", "")
+        self.transport.addItem("CometD (Streaming API)", "cometd")
+        self.transport.addItem("Pub/Sub API (gRPC)", "pubsub")
+        self.transport.setToolTip(
+            "Pub/Sub carries platform events and Change Data Capture; PushTopic and "
+            "generic channels are on CometD only."
+        )
         examples = QLabel("Examples: " + ", ".join(CHANNEL_EXAMPLES))
         examples.setWordWrap(True)
         self.errors = error_label()
@@ -50,18 +65,24 @@ class ChannelDialog(QDialog):
         form = QFormLayout()
         form.addRow("Channel", self.channel)
         form.addRow("Start with", self.replay)
+        if transports:
+            form.addRow("Transport", self.transport)
+        self.transport.setVisible(transports)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(examples)
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)
         self.channel.textChanged.connect(lambda _t: self._check(show_empty=False))
+        self.transport.currentIndexChanged.connect(lambda _i: self._check(show_empty=False))
 
     def _check(self, show_empty: bool) -> bool:
         text = self.channel.text().strip()
         problem = channel_name_problem(text) if text or show_empty else None
         if problem is None and text in self.existing:
             problem = f"{text} is already in this profile."
+        if problem is None and text:
+            problem = subscription_problem(text, str(self.transport.currentData()))
         self.errors.setText(problem or "")
         self.errors.setVisible(problem is not None)
         return problem is None and bool(text)
@@ -72,6 +93,10 @@ class ChannelDialog(QDialog):
 
     def value(self) -> tuple[str, str]:
         return self.channel.text().strip(), str(self.replay.currentData())
+
+    def chosen_transport(self) -> str:
+        """``cometd``, ``pubsub``, or "" for the profile's."""
+        return str(self.transport.currentData())
 
 
 def remove_channel_box(

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from sfmonitor.store import CaptureStore, CredentialVault, Environment, EventQuery, Profile
 from sfmonitor.streaming import ConnectionState
 
-from .channels_flow import ChannelsFlow
+from .channels_flow import ChannelsFlow, channel_transports
 from .controller import MonitorController
 from .detail import DetailPane
 from .events_model import COLUMNS, EventsModel
@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
         else:
             assert profile.id is not None
             subs = await self.worker.run(self.store.subscriptions, profile.id)
-            self.sidebar.set_channels([s.channel for s in subs])
+            self.sidebar.set_channels([s.channel for s in subs], channel_transports(profile, subs))
             self.status.show_profile(profile.name, where_of(profile), profile.is_production)
             self.stack.setCurrentIndex(1)
             self.settings.setValue("last_profile", profile.name)
