@@ -168,8 +168,10 @@ class Forwarding:
     def _record(self, sink_id: str, lag: Lag) -> None:
         before = self._lags.get(sink_id)
         self._lags[sink_id] = lag
-        if self.on_change is not None and (before is None or before.state is not lag.state):
-            self.on_change(lag)
+        if before is None or before.state is not lag.state:
+            log.info("sink %s: %s", lag.sink, lag.describe())
+            if self.on_change is not None:
+                self.on_change(lag)
 
     async def _run(self, sink_id: str, forwarder: Forwarder) -> None:
         try:
