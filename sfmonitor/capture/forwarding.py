@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sfmonitor.sinks import (
+    Backlog,
     Forwarder,
     Lag,
     SinkContext,
@@ -136,6 +137,21 @@ class Forwarding:
         """The sinks that refused events for good (their events stay in the store)."""
         return [lag for lag in self.lags() if lag.state is SinkState.FAILED]
 
+    async def recount(self) -> None:
+        """Count the backlog of the sinks no forwarder keeps current (one that failed, or
+        one waiting for the first login)."""
+        for sink_id, lag in list(self._lags.items()):
+            if lag.state in (SinkState.FAILED, SinkState.STARTING):
+                cursor, backlog = await asyncio.to_thread(
+                    _backlog, self.store_path, self.profile_id, sink_id
+                )
+                if self._lags[sink_id].state is lag.state:  # not started meanwhile
+                    seconds = 0.0
+                    if backlog.oldest_received_ms is not None:
+                        seconds = max(0.0, time.time() - backlog.oldest_received_ms / 1000)
+                    fresh = replace(lag, events=backlog.events, seconds=seconds, cursor=cursor)
+                    self._lags[sink_id] = fresh
+
     def start(self, org_id: str) -> None:
         """Start a forwarder per sink (once: later logins change nothing)."""
         if self.started:
@@ -219,6 +235,16 @@ class Forwarding:
             with contextlib.suppress(Exception):
                 close()
         self._closers.clear()
+
+
+def _backlog(path: Path, profile_id: int, sink_id: str) -> tuple[int, Backlog]:
+    cursors, outbox = SqliteCursorStore(path, profile_id), SqliteOutbox(path, profile_id)
+    try:
+        cursor = cursors.get(sink_id) or 0
+        return cursor, outbox.backlog(cursor)
+    finally:
+        cursors.close()
+        outbox.close()
 
 
 def _newest_id(path: Path, profile_id: int) -> int:

@@ -42,7 +42,7 @@ from .common import (
     replay_arg,
     say,
 )
-from .sinks import capture_plans, say_change, status_lines
+from .sinks import capture_plans, say_change, sink_arg, status_lines
 
 if TYPE_CHECKING:
     from sfmonitor.capture.demo import Demo
@@ -65,6 +65,7 @@ def add_parser(sub: Any) -> None:
         "--sink",
         action="append",
         default=[],
+        type=sink_arg,
         metavar="URL",
         help="also forward to this sink, besides the profile's saved ones (repeatable): "
         "kafka://HOST:PORT/TOPIC, postgresql://USER@HOST:PORT/DB?table=NAME, ndjson:///PATH",
@@ -307,8 +308,10 @@ async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
             await demo.emulator.stop()
     total_stored = capture.stats.stored if capture is not None else 0
     say(f"stopped: {total_stored} new event(s) stored in {store.path}")
-    for lag in forwarding.lags() if forwarding is not None else []:
-        say(f"sink {lag.sink}: {lag.describe()}")
+    if forwarding is not None:
+        await forwarding.recount()
+        for lag in forwarding.lags():
+            say(f"sink {lag.sink}: {lag.describe()}")
     if echo is not None and echo.failed:
         say(f"the NDJSON copy is incomplete: {echo.failed}")
         return EXIT_FAILED

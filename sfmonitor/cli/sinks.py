@@ -179,6 +179,17 @@ def sink_lines(store: CaptureStore, profile_id: int) -> list[str]:
 # --- capture ---------------------------------------------------------------------------
 
 
+def sink_arg(url: str) -> str:
+    """An argparse ``type`` for ``--sink``: a URL that cannot be used is refused before
+    anything else happens (exit 2), its password masked; the URL itself is kept whole (its
+    password is split off later)."""
+    try:
+        parse_sink_url(split_secret(url)[0])
+    except SinkUrlError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return url
+
+
 def capture_plans(
     args: argparse.Namespace, store: CaptureStore, profile: Profile, vault: CredentialVault | None
 ) -> list[SinkPlan]:
@@ -221,11 +232,11 @@ def say_change(lag: Lag) -> None:
     """A sink changed state: say so once (the status line repeats the details)."""
     if lag.state is SinkState.FAILED:
         say(
-            f"sink {lag.sink} stopped: {lag.error}; its events stay in the store (fix it and "
+            f"sink {lag.sink} stopped: {lag.problem}; its events stay in the store (fix it and "
             "start again; receiving and the other sinks go on)"
         )
     elif lag.state is SinkState.RETRYING:
-        say(f"sink {lag.sink}: {lag.error}; trying again, with growing pauses")
+        say(f"sink {lag.sink}: {lag.problem}; trying again, with growing pauses")
     elif lag.state is SinkState.FORWARDING:
         say(f"sink {lag.sink}: forwarding")
 
@@ -236,6 +247,7 @@ async def status_lines(
     """Every ``every`` seconds, one line per sink on stderr: its state and lag."""
     while True:
         await asyncio.sleep(every)
+        await forwarding.recount()
         for lag in forwarding.lags():
             say(f"sink {lag.sink}: {lag.describe()}")
         if held():

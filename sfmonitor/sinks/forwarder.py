@@ -55,8 +55,6 @@ class Lag:
     def describe(self) -> str:
         """One line for people: the state, how far behind, and why (no secrets: the URL and
         the error text never hold one)."""
-        if self.state is SinkState.STARTING:
-            return "starting" + (f": {self.error}" if self.error else "")
         state = self.state.value
         if self.state is SinkState.RETRYING and self.retry_in is not None:
             state = f"retrying (next try {self.retry_in:.0f} s after the last failure)"
@@ -64,7 +62,12 @@ class Lag:
         if self.events:
             behind += f" (oldest received {self.seconds:.1f} s ago)"
         text = f"{state}, {behind}, {self.forwarded:,} forwarded"
-        return text + (f": {self.error}" if self.error else "")
+        return text + (f": {self.problem}" if self.problem else "")
+
+    @property
+    def problem(self) -> str | None:
+        """The last failure without the sink's URL in front (shown next to it anyway)."""
+        return self.error.removeprefix(f"{self.sink}: ") if self.error else None
 
 
 class Forwarder:
