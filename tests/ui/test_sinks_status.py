@@ -5,8 +5,12 @@ a problem that goes once it forwards again."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
 
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.store import CaptureStore
@@ -48,3 +52,20 @@ async def test_the_sinks_of_the_profile_run_and_show_in_the_status_bar(
         await wait_until(lambda: not label.isVisible(), 5)
     for folder in (up, down):
         assert len((folder / "events.ndjson").read_bytes().splitlines()) == 50
+
+
+async def test_deleting_a_profile_deletes_its_sinks_passwords(
+    window: MainWindow, store: CaptureStore
+) -> None:
+    profile = save_emulator_profile(store, "http://127.0.0.1:9", ("/u/news",), "Team")
+    assert profile.id is not None
+    pg = "postgresql://sfm@db.example/events?table=sf_events"
+    store.save_sink(profile.id, pg, pg)
+    window.vault.save_sink_secret(profile.id, pg, "Pg-Window-Secret-5")
+    await window.profiles.open_profile(profile, None)
+    window.delete_profile_action.trigger()
+    await wait_until(lambda: isinstance(window.dialogs.current, QMessageBox))
+    box: Any = window.dialogs.current
+    QTest.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    await wait_until(lambda: window.profile is None)
+    assert window.vault.load_sink_secret(profile.id, pg) is None
