@@ -23,18 +23,27 @@ ROOT = Path(__file__).parents[2]
 NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
 _STATUS = re.compile(
     r"^sfmonitor: sink (?P<sink>\S+): (?P<state>\w+).*?(?P<behind>[\d,]+) event\(s\) behind"
-    r".*?(?P<forwarded>[\d,]+) forwarded"
+    r"(?: \(oldest received (?P<seconds>[\d.]+) s ago\))?.*?(?P<forwarded>[\d,]+) forwarded"
 )
-
-_COUNTS = ("behind", "forwarded")
 
 
 @dataclass(frozen=True)
 class Status:
+    """A status line of ``capture`` (one sink)."""
+
     sink: str
     state: str
     behind: int
     forwarded: int
+    seconds: float  # since the oldest event not acknowledged was received
+
+
+def parse_status(line: str) -> Status | None:
+    match = _STATUS.match(line)
+    if match is None:
+        return None
+    behind, forwarded = (int(match[k].replace(",", "")) for k in ("behind", "forwarded"))
+    return Status(match["sink"], match["state"], behind, forwarded, float(match["seconds"] or 0))
 
 
 def emulator_profile(folder: Path, emu: EmulatorThread) -> int:
@@ -119,13 +128,8 @@ class CaptureProcess:
 
     def statuses(self, since: int = 0) -> list[Status]:
         """The status lines printed after line ``since`` (one sink)."""
-        found = []
-        for line in self.lines[since:]:
-            match = _STATUS.match(line)
-            if match:
-                behind, forwarded = (int(match[k].replace(",", "")) for k in _COUNTS)
-                found.append(Status(match["sink"], match["state"], behind, forwarded))
-        return found
+        parsed = (parse_status(line) for line in self.lines[since:])
+        return [status for status in parsed if status is not None]
 
     def status(self) -> Status | None:
         """The newest status line; the capture must still run."""
