@@ -101,9 +101,20 @@ class ReplayBook:
         return value
 
 
+def org_id_of(identity_url: object) -> str | None:
+    """The org id in a login's identity URL (``https://login…/id/<org id>/<user id>``)."""
+    parts = identity_url.rstrip("/").split("/") if isinstance(identity_url, str) else []
+    return parts[-2] if len(parts) >= 3 and parts[-3] == "id" and parts[-2] else None
+
+
 class _StoreReplay(ReplayMixin):
     book: ReplayBook
     pinned_version: str
+    org_id: str | None = None  # from the last login: every record a sink gets carries it
+
+    def on_token(self, data: dict[str, Any]) -> None:
+        super().on_token(data)  # type: ignore[misc]
+        self.org_id = org_id_of(data.get("id")) or self.org_id
 
     async def get_last_replay_id(self, channel: str) -> int | ReplayType | LiveSince:
         return self.book.resume_point(channel)

@@ -44,6 +44,7 @@ from sfmonitor.streaming import (
 from sfmonitor.streaming.policy import Backoff
 
 from .clients import ReplayBook, make_client
+from .forwarding import Forwarding
 from .login_watch import LoginWatch
 from .pubsub_link import PubSubLink
 from .writer import StoreWriter
@@ -100,6 +101,7 @@ class Capture:
         client_options: dict[str, Any] | None = None,
         vault: CredentialVault | None = None,
         on_identity: Callable[[Profile], None] | None = None,
+        forwarding: Forwarding | None = None,
     ) -> None:
         if profile.id is None:
             raise ValueError("save the profile before capturing")
@@ -116,6 +118,8 @@ class Capture:
         self.on_notice = on_notice
         self.on_warning = on_warning
         self.require_channel = require_channel
+        self.forwarding = forwarding  # the sinks: forwarded from the store, never waited for
+        self.retention_held = 0  # events past the limits that the sinks made retention keep
         self.stats = CaptureStats()
         self.writer = StoreWriter(store, profile.id, on_written=self._written(on_written))
         register_secret(*secrets.values())  # masked in every log record from now on
@@ -144,6 +148,8 @@ class Capture:
         def written(result: IngestResult) -> None:
             self.stats.stored += result.stored
             self.stats.duplicates += result.duplicates
+            if self.forwarding is not None and result.stored:
+                self.forwarding.nudge()
             if then is not None:
                 then(result)
 
@@ -293,11 +299,20 @@ class Capture:
         failed = [r for r in replies if r.get("successful") is False]
         return str(failed[0].get("error") or "refused") if failed else ""
 
+    @property
+    def org_id(self) -> str | None:
+        """The org of the last login (the sinks put it in every record)."""
+        # once profiles keep their org id (issue 15), that one first: the sinks could then
+        # start before the first login
+        org_id = getattr(self.client, "org_id", None)
+        return org_id if isinstance(org_id, str) else None
+
     async def run(self) -> None:
         """Start, subscribe, and store every event until ``stop()``; raises on fatal errors
         (refused credentials, the store failing, ``CaptureError``). An org that cannot be
         reached (at the first login too) is tried again with backoff, announced as
-        RECONNECTING with its delay: the window and the headless command behave alike."""
+        RECONNECTING with its delay: the window and the headless command behave alike.
+        The sinks are forwarded to from the first login until the capture ends."""
         writer = self.writer
         writer.start(on_failed=lambda: self._spawn(self.client.ask_stop()))
         retention: asyncio.Task[None] | None = None
@@ -330,7 +345,11 @@ class Capture:
                     await task
                 except Exception as exc:  # a subscribe refused, a marker not written
                     log.warning("capture: %s", exc)
-            await writer.close()
+            try:
+                await writer.close()
+            finally:
+                if self.forwarding is not None:
+                    await self.forwarding.stop()
         if self._fatal is not None:
             raise self._fatal
 
@@ -341,10 +360,20 @@ class Capture:
             return
         self.login.logged_in(self.client, self.writer)
         self._backoff.reset()
+        self._start_forwarding()
         for channel in sorted(self.channels):
             if self.transports.get(channel, COMETD) == COMETD:
                 self._subscribe_task(channel, None)
         await self._consume()
+
+    def _start_forwarding(self) -> None:
+        forwarding = self.forwarding
+        if forwarding is None or forwarding.started:
+            return
+        if self.org_id is None:
+            self._warn("the login did not say which org this is (no id URL): sinks wait")
+        else:
+            forwarding.start(self.org_id)
 
     async def _retry_later(self, exc: StreamingError) -> None:
         """The org could not be reached, or the client gave up: a new session after a
@@ -385,9 +414,10 @@ class Capture:
         transactions, so ingest is held up for milliseconds at most). A setting that is
         nonsense is reported and never applied; any other failure is reported and tried
         again at the next pass: the task never ends silently."""
+        sinks = self.forwarding.sink_ids if self.forwarding is not None else []
         while True:
             try:
-                deleted = await self.writer.call(self.store.apply_retention, self.profile)
+                result = await self.writer.call(self.store.retention, self.profile, sinks)
             except ValueError as exc:
                 self._warn(str(exc))
                 return
@@ -396,9 +426,21 @@ class Capture:
                     f"retention failed ({exc}); trying again in {self.retention_every:.0f} s"
                 )
             else:
-                if deleted:
-                    log.info("retention: %d old events deleted", deleted)
+                if result.deleted:
+                    log.info("retention: %d old events deleted", result.deleted)
+                self._held(result.held, result.held_by)
             await asyncio.sleep(self.retention_every)
+
+    def _held(self, held: int, by: tuple[str, ...]) -> None:
+        """Say when the sinks start holding retention back, and when they stop."""
+        if held and not self.retention_held:
+            self._warn(
+                f"retention held back: {held:,} event(s) past the profile's limits are kept "
+                f"until {', '.join(by)} acknowledge(s) them"
+            )
+        elif not held and self.retention_held and self.on_warning is not None:
+            self.on_warning("retention goes on: the sinks have acknowledged what it held back")
+        self.retention_held = held
 
     async def stop(self) -> None:
         """End ``run()`` promptly; everything received is written before it returns."""

@@ -25,6 +25,7 @@ from sfmonitor.store.validation import (
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_KEYRING, EXIT_LOCKED = range(6)
 EXIT_DATA_DIR = 6  # the data folder cannot be used (a file, not writable, ...)
 EXIT_DAMAGED = 7  # capture.db is damaged or from a newer sfmonitor
+EXIT_SINK = 8  # the capture was stopped while a sink had refused events for good
 
 
 class UsageError(Exception):
@@ -129,7 +130,9 @@ CHECK_WAIT = 10.0  # seconds a command waits for the damage check begun at open
 def open_store(args: argparse.Namespace, folder: Path) -> CaptureStore:
     """The folder's store; read-only for a command that only reads when the folder is in
     use or cannot be written."""
-    read_only_ok = getattr(args, "profiles_command", None) in READ_ONLY_COMMANDS
+    read_only_ok = getattr(args, "profiles_command", None) in READ_ONLY_COMMANDS or (
+        args.command == "sinks" and getattr(args, "sinks_command", None) in (None, "list")
+    )
     try:
         store = CaptureStore.open(folder)
     except StoreLockedError as exc:

@@ -131,6 +131,8 @@ def profiles_command(args: argparse.Namespace, store: CaptureStore) -> int:
         if profile is None or profile.id is None:
             raise UsageError(f"no profile named {args.name!r}")
         vault.delete(profile.name)
+        for sink in store.saved_sinks(profile.id):  # their passwords too
+            vault.delete_sink_secret(profile.id, sink.sink_id)
         store.delete_profile(profile.id)
         say(f"removed profile {profile.name!r}")
         return EXIT_OK

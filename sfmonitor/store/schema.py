@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import SchemaTooNewError
@@ -62,7 +63,74 @@ def _pubsub_transport() -> str:
     """
 
 
-MIGRATIONS: list[str] = [
+# A step is SQL, or a function for a change SQL alone cannot make (it runs inside the step's
+# transaction).
+Step = str | Callable[[sqlite3.Connection], None]
+
+# The newest event a sink has acknowledged, per profile and sink (``sfmonitor.sinks``):
+# rows are forwarded in ``events.id`` order and the cursor only moves forward.
+SINK_CURSORS_DDL = """
+CREATE TABLE IF NOT EXISTS sink_cursors (
+    profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+    sink_id TEXT NOT NULL,            -- the destination, e.g. kafka://host:9092/topic
+    last_event_id INTEGER NOT NULL,   -- events.id of the newest acknowledged event
+    acked INTEGER NOT NULL DEFAULT 0, -- events acknowledged so far (a counter)
+    updated_at INTEGER NOT NULL,      -- ms since the epoch, UTC
+    PRIMARY KEY (profile_id, sink_id)
+) STRICT;
+"""
+
+
+def sink_tables() -> str:
+    """v7: each sink's cursor, and the sinks saved on a profile (their URLs never hold a
+    password: that is in the keyring, named by the profile id and the sink id)."""
+    return (
+        SINK_CURSORS_DDL
+        + """
+    CREATE TABLE IF NOT EXISTS profile_sinks (
+        profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        sink_id TEXT NOT NULL,          -- the destination: names its cursor and keyring entry
+        url TEXT NOT NULL,              -- the sink URL as given, without any password
+        position INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (profile_id, sink_id)
+    ) STRICT;
+    """
+    )
+
+
+_EVENTS_KEY = re.compile(r"\bid\s+INTEGER\s+PRIMARY\s+KEY\b(?!\s+AUTOINCREMENT)", re.IGNORECASE)
+
+
+def event_ids_never_reused(conn: sqlite3.Connection) -> None:
+    """v6: ``events.id`` becomes AUTOINCREMENT, so that an id is never handed out twice.
+
+    A sink's cursor is an event id: without AUTOINCREMENT SQLite gives a new row the
+    highest id plus one, so deleting a profile's newest events (a channel removed with
+    its events) would let new events take ids at or below a cursor, and they would never
+    be forwarded. SQLite cannot add AUTOINCREMENT to a table: the table is copied into a
+    new one (the same columns, whatever earlier steps added, and the same ids), its
+    indexes and triggers made again (~12 s per million events, once)."""
+    (sql,) = conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'events'").fetchone()
+    if not _EVENTS_KEY.search(sql):
+        return  # already done (a file that was put back to an older version)
+    dependents = [
+        row[0]
+        for row in conn.execute(
+            "SELECT sql FROM sqlite_schema WHERE tbl_name = 'events' "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
+        )
+    ]
+    new_sql = _EVENTS_KEY.sub("id INTEGER PRIMARY KEY AUTOINCREMENT", sql, count=1)
+    conn.execute(re.sub(r"(?i)^CREATE TABLE\s+\"?events\"?", "CREATE TABLE events_new", new_sql))
+    conn.execute("INSERT INTO events_new SELECT * FROM events")
+    conn.execute("DROP TABLE events")
+    conn.execute("ALTER TABLE events_new RENAME TO events")
+    for statement in dependents:
+        conn.execute(statement)
+
+
+MIGRATIONS: list[Step] = [
     # v1: profiles, subscriptions, replay state, events
     """
     CREATE TABLE profiles (
@@ -159,6 +227,10 @@ MIGRATIONS: list[str] = [
     login_settings(),
     # v6: the Pub/Sub API beside CometD
     _pubsub_transport(),
+    # v7: sink cursors and the sinks saved on a profile
+    sink_tables(),
+    # v8: event ids never handed out twice
+    event_ids_never_reused,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -197,9 +269,13 @@ def migrate(conn: sqlite3.Connection, path: Path | None, target: int = SCHEMA_VE
     if current > 0 and path is not None:
         backup_copy(conn, Path(f"{path}.v{current}.bak"))
     for version in range(current, target):
+        step = MIGRATIONS[version]
         with write_transaction(conn):
-            for statement in _statements(MIGRATIONS[version]):
-                conn.execute(statement)
+            if callable(step):
+                step(conn)
+            else:
+                for statement in _statements(step):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
     return current
 

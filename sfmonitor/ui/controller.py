@@ -14,11 +14,13 @@ from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from sfmonitor.capture import Capture, StoreWriteError
+from sfmonitor.capture import Capture, Forwarding, StoreWriteError, saved_sink_plans
+from sfmonitor.sinks import Lag, SinkState, SinkUrlError
 from sfmonitor.store import (
     CaptureStore,
     CredentialVault,
     IngestResult,
+    KeyringUnavailableError,
     Profile,
     Secrets,
     Subscription,
@@ -42,6 +44,7 @@ from .worker import Worker
 log = logging.getLogger(__name__)
 REPLAY_WINDOW = 24 * 3600.0  # "Replay last 24 hours"
 CONNECTION = ""  # the source of connection-wide problems (channels use their own name)
+SINKS = "sinks"  # the source of problems with the sinks as a whole (each sink: its own)
 
 
 class MonitorController(QObject):
@@ -62,7 +65,7 @@ class MonitorController(QObject):
         super().__init__()
         self.store = store
         self.worker = worker
-        self.vault = vault  # where a rotated refresh token goes back
+        self.vault = vault  # where a rotated refresh token goes back; the sinks' passwords
         self.profile: Profile | None = None
         self.capture: Capture | None = None
         self._secrets: Secrets | None = None  # in memory only, to reconnect on request
@@ -111,10 +114,38 @@ class MonitorController(QObject):
             on_written=self._on_written,
             vault=self.vault,
             on_identity=self._on_identity,
+            on_warning=self.activity.emit,
+            forwarding=await self._forwarding(profile.id),
         )
         self.capture = capture
         self._set_state(ConnectionState.CONNECTING, "Connecting…")
         self._task = asyncio.ensure_future(self._run(capture))
+
+    async def _forwarding(self, profile_id: int) -> Forwarding | None:
+        """The profile's saved sinks: they run wherever the profile is captured (see
+        ``sinks_status``). Without the keyring their passwords are missing: said, and the
+        sinks that can do without (NDJSON, PostgreSQL with ~/.pgpass) still run."""
+        try:
+            plans = await self.worker.run(saved_sink_plans, self.store, self.vault, profile_id)
+        except KeyringUnavailableError as exc:
+            self.problem.emit(SINKS, f"the sinks' passwords could not be read: {exc}")
+            plans = await self.worker.run(saved_sink_plans, self.store, None, profile_id)
+        except SinkUrlError as exc:  # a saved URL this version cannot read
+            self.problem.emit(SINKS, str(exc))
+            return None
+        if not plans:
+            return None
+        return Forwarding(self.store.path, profile_id, plans, on_change=self._sink_changed)
+
+    def _sink_changed(self, lag: Lag) -> None:
+        """A sink retried or stopped is a problem of its own, gone once it forwards."""
+        source = f"sink {lag.sink}"
+        if lag.state is SinkState.RETRYING:
+            self.problem.emit(source, f"{lag.problem}; trying again")
+        elif lag.state is SinkState.FAILED:
+            self.problem.emit(source, f"stopped: {lag.problem}; its events stay in the store")
+        elif lag.state is SinkState.FORWARDING:
+            self.problem.emit(source, "")
 
     async def reconnect_now(self) -> None:
         """Skip the wait: a new session at once, resuming from the stored replay ids."""

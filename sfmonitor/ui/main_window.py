@@ -45,6 +45,7 @@ from .modal import Dialogs
 from .profiles_flow import ProfilesFlow
 from .resources import app_icon, icon
 from .sidebar import ChannelSidebar
+from .sinks_status import SinkStatus
 from .status_bar import StatusBar
 from .tasks import Tasks
 from .welcome import Welcome
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.profiles = ProfilesFlow(self)
         self.channels = ChannelsFlow(self)
         self.exports = ExportFlow(self)
+        self.sink_status = SinkStatus(self)
         self._wire()
         self._restore_layout()
         self._show_title()
@@ -343,6 +345,7 @@ class MainWindow(QMainWindow):
 
     def _tick(self) -> None:
         self.status.show_rate(self.controller.rate)
+        self.sink_status.refresh()
         if self.profile is not None and self.profile.id is not None and not self._counting:
             self._counting = True
             self.tasks.spawn(self._refresh_counts(self.profile.id))

@@ -184,8 +184,12 @@ class ProfilesFlow:
             return
         if w.controller.capturing(profile):
             await w.controller.disconnect_profile()
+        sinks = await w.worker.run(w.store.saved_sinks, profile.id)
         await w.worker.run(w.store.delete_profile, profile.id)
         await self._forget_secrets(profile.name)
+        for sink in sinks:  # the sinks' passwords go with it
+            with contextlib.suppress(KeyringUnavailableError):
+                await w.worker.run(w.vault.delete_sink_secret, profile.id, sink.sink_id)
         await w.show_profile(None)
         await self.refresh_menu()
         w.update_actions()
