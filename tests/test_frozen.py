@@ -59,6 +59,17 @@ def env(**extra: str) -> dict[str, str]:
     return {**base, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", **extra}
 
 
+MAX_BUNDLE_MB = 170  # issue 17: the packaged app with gRPC, protobuf and fastavro in it
+
+
+def test_frozen_bundle_stays_within_its_size(frozen_app: Path) -> None:
+    """What a user downloads: every file of the one-folder bundle."""
+    bundle = frozen_app.parent
+    size = sum(f.stat().st_size for f in bundle.rglob("*") if f.is_file() and not f.is_symlink())
+    print(f"bundle: {size / 1e6:.1f} MB")
+    assert size <= MAX_BUNDLE_MB * 1_000_000, f"{size / 1e6:.1f} MB > {MAX_BUNDLE_MB} MB"
+
+
 def test_frozen_demo_self_test_offscreen(frozen_app: Path, tmp_path: Path) -> None:
     shot = tmp_path / "frozen.png"
     out = subprocess.run(
