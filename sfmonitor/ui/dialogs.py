@@ -23,12 +23,12 @@ from sfmonitor.store import AuthKind, Environment, Profile, Secrets
 from sfmonitor.store.models import PRODUCTION_URL, SANDBOX_URL
 from sfmonitor.store.validation import CHANNEL_EXAMPLES, channel_name_problem
 
-from .palette import ERROR, WARNING
+from . import theme
 
 
 def _error_label() -> QLabel:
     label = QLabel()
-    label.setStyleSheet(f"color: {ERROR}")
+    label.setStyleSheet(f"color: {theme.ERROR}")
     label.setWordWrap(True)
     label.setTextFormat(label.textFormat().PlainText)
     label.hide()
@@ -96,7 +96,7 @@ class ProfileDialog(QDialog):
             self.show_keyring_problem(keyring_problem)
         self.errors = _error_label()
         self.production_note = QLabel("This is a production org.")
-        self.production_note.setStyleSheet(f"color: {WARNING}; font-weight: bold")
+        self.production_note.setStyleSheet(f"color: {theme.colors().production}; font-weight: bold")
 
     def _lay_out(self) -> None:
         form = QFormLayout()

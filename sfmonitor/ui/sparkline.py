@@ -19,7 +19,13 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
-from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from .theme import colors
 
@@ -112,10 +118,20 @@ class SparklineDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        super().paint(painter, option, index)
         values = index.data(VALUES_ROLE)
         if not values:
+            super().paint(painter, option, index)
             return
+        # the row's background across its width, its text left of the sparkline (elided)
+        whole = QStyleOptionViewItem(option)
+        self.initStyleOption(whole, index)
+        style = whole.widget.style() if whole.widget is not None else QApplication.style()
+        style.drawPrimitive(
+            QStyle.PrimitiveElement.PE_PanelItemViewItem, whole, painter, whole.widget
+        )
+        text = QStyleOptionViewItem(option)
+        text.rect = option.rect.adjusted(0, 0, -(SIZE.width() + 12), 0)
+        super().paint(painter, text, index)
         color = index.data(COLOR_ROLE)
         rect = QRectF(option.rect)
         box = QRectF(
