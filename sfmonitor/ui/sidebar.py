@@ -1,21 +1,47 @@
-"""The channel sidebar: per channel its colour chip, status, event count, live rate (with a
-sparkline of the last ten minutes) and unread count; hidden channels are shown dimmed.
-Selection filters the table."""
+"""The channel sidebar: per channel its colour chip and transport badge, status, event
+count, live rate (with a sparkline of the last ten minutes) and unread count; hidden
+channels are shown dimmed. Selection filters the table."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QKeySequence
+from PySide6.QtGui import QAction, QColor, QFont, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QMenu, QVBoxLayout, QWidget
 
 from .channel_colors import ChannelColors, add_color_menu, chip_icon
 from .rates import rate_text
 from .sparkline import SparklineDelegate, set_item_sparkline
 from .theme import Colors, colors
+from .transport_badge import BADGE_SIZE, badge_icon, transport_label
 
 CHANNEL_ROLE = Qt.ItemDataRole.UserRole
+CHIP = 12
+ICON_SIZE = QSize(CHIP + 4 + BADGE_SIZE.width(), BADGE_SIZE.height())
+_icons: dict[tuple[str, str, bool], QIcon] = {}
+
+
+def row_icon(color: QColor, transport: str) -> QIcon:
+    """The channel's colour chip beside its transport badge, as one cached icon."""
+    key = (color.name(), transport, colors().dark)
+    icon = _icons.get(key)
+    if icon is None:
+        if len(_icons) > 256:
+            _icons.clear()
+        ratio = 2.0
+        pixmap = QPixmap(ICON_SIZE * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        try:
+            top = (ICON_SIZE.height() - CHIP) // 2
+            chip_icon(color).paint(painter, 0, top, CHIP, CHIP)
+            badge_icon(transport).paint(painter, CHIP + 4, 0, BADGE_SIZE.width(), BADGE_SIZE.height())
+        finally:
+            painter.end()
+        icon = _icons[key] = QIcon(pixmap)
+    return icon
 
 
 def status_color(status: str, scheme: Colors) -> str:
@@ -46,7 +72,7 @@ class ChannelSidebar(QWidget):
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.itemSelectionChanged.connect(lambda: self.selection_changed.emit(self.selected()))
         self.list.setItemDelegate(SparklineDelegate(self.list))
-        self.list.setIconSize(QSize(12, 12))
+        self.list.setIconSize(ICON_SIZE)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -56,6 +82,7 @@ class ChannelSidebar(QWidget):
         self._rates: dict[str, float] = {}
         self._unread: dict[str, int] = {}
         self.hidden: frozenset[str] = frozenset()
+        self._transports: dict[str, str] = {}  # channel -> cometd | pubsub
         remove = QAction("Remove channel", self.list)
         remove.setShortcut(QKeySequence.StandardKey.Delete)
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -76,7 +103,9 @@ class ChannelSidebar(QWidget):
                 return item
         return None
 
-    def set_channels(self, channels: list[str]) -> None:
+    def set_channels(self, channels: list[str], transports: dict[str, str] | None = None) -> None:
+        if transports is not None:
+            self._transports = dict(transports)
         self.list.clear()
         self._status = {ch: self._status.get(ch, ("offline", "")) for ch in channels}
         for channel in channels:
@@ -85,9 +114,15 @@ class ChannelSidebar(QWidget):
             self.list.addItem(item)
             self._paint(item)
 
-    def add_channel(self, channel: str) -> None:
+    def add_channel(self, channel: str, transport: str = "cometd") -> None:
+        self._transports[channel] = transport
         if channel not in self.channels():
             self.set_channels([*self.channels(), channel])
+        else:
+            self._repaint(channel)
+
+    def transport(self, channel: str) -> str:
+        return self._transports.get(channel, "cometd")
 
     def set_status(self, channel: str, status: str, error: str = "") -> None:
         self._status[channel] = (status, error)
@@ -156,8 +191,10 @@ class ChannelSidebar(QWidget):
         font.setItalic(hidden)
         font.setBold(bool(unread) and not hidden)
         item.setFont(font)
-        item.setIcon(chip_icon(self.palette_.color(channel)))
-        tip = f"{channel}: {status}" + (f"\n{error}" if error else "")
+        transport = self.transport(channel)
+        item.setIcon(row_icon(self.palette_.color(channel), transport))
+        tip = f"{channel}: {status} (over {transport_label(transport)})"
+        tip += f"\n{error}" if error else ""
         if hidden:
             tip += "\nHidden from view: still captured, left out of the table and the timeline"
         item.setToolTip(tip)
