@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 
 from sfmonitor.discovery import Channel, Discovery
 
-from .discovery_tree import ChannelTree
 from . import theme
+from .discovery_tree import ChannelTree
 from .replay_choice import ReplayChoice, ReplayChoiceBox
 
 

@@ -28,11 +28,11 @@ CUSTOM = "custom"
 
 
 def range_text(since_ms: int, until_ms: int) -> str:
-    """A custom range for the list: "10:02:03 – 10:05:00" (dates when it spans days)."""
+    """A custom range for the list: "10:02:03 to 10:05:00" (dates when it spans days)."""
     start, end = (datetime.fromtimestamp(ms / 1000) for ms in (since_ms, until_ms))
     if start.date() == end.date():
-        return f"{start:%H:%M:%S} – {end:%H:%M:%S}"
-    return f"{start:%m-%d %H:%M} – {end:%m-%d %H:%M}"
+        return f"{start:%H:%M:%S} to {end:%H:%M:%S}"
+    return f"{start:%m-%d %H:%M} to {end:%m-%d %H:%M}"
 
 
 class FilterBar(QWidget):

@@ -24,6 +24,7 @@ from .gc_guard import GuiThreadCollector
 from .main_window import DemoStarter, MainWindow
 from .modal import Dialogs
 from .qt_check import none_leak_problem
+from .theme import THEMES, apply_theme
 from .worker import Worker
 
 SELF_TEST_TIMEOUT = 60.0
@@ -127,6 +128,8 @@ def stop_on_signals(window: MainWindow) -> None:
 
 async def amain(app: QApplication, args: argparse.Namespace, start_demo: DemoStarter) -> int:
     prefs = settings()
+    kept = str(prefs.value("view/theme", "system"))
+    apply_theme(app, getattr(args, "theme", None) or (kept if kept in THEMES else "system"))  # before any widget
     store = await open_store(data_dir(args.data_dir), Dialogs(None, prefs))
     if store is None:
         return 5

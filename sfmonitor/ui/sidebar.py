@@ -37,7 +37,8 @@ def row_icon(color: QColor, transport: str) -> QIcon:
         try:
             top = (ICON_SIZE.height() - CHIP) // 2
             chip_icon(color).paint(painter, 0, top, CHIP, CHIP)
-            badge_icon(transport).paint(painter, CHIP + 4, 0, BADGE_SIZE.width(), BADGE_SIZE.height())
+            width, height = BADGE_SIZE.width(), BADGE_SIZE.height()
+            badge_icon(transport).paint(painter, CHIP + 4, 0, width, height)
         finally:
             painter.end()
         icon = _icons[key] = QIcon(pixmap)
@@ -61,6 +62,7 @@ class ChannelSidebar(QWidget):
     replay_requested = Signal(list)
     hide_requested = Signal(list, bool)  # channels, hide (True) or show again (False)
     color_requested = Signal(str)  # "Other colour…" for a channel
+    channels_changed = Signal(list)  # the channels listed, after a change
 
     def __init__(self, palette: ChannelColors | None = None) -> None:
         super().__init__()
@@ -113,6 +115,7 @@ class ChannelSidebar(QWidget):
             item.setData(CHANNEL_ROLE, channel)
             self.list.addItem(item)
             self._paint(item)
+        self.channels_changed.emit(list(channels))
 
     def add_channel(self, channel: str, transport: str = "cometd") -> None:
         self._transports[channel] = transport

@@ -32,6 +32,7 @@ import sfmonitor
 from .theme import THEMES, apply_theme, theme_manager
 
 if TYPE_CHECKING:
+    from .columns_flow import ColumnsFlow
     from .main_window import MainWindow
 
 # Shortcuts that belong to a part of the window, not to a menu action
@@ -98,7 +99,7 @@ def about_text() -> tuple[str, str]:
 class ViewMenus:
     """Builds the View and Help menus of ``window`` and carries out their actions."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: MainWindow, columns: ColumnsFlow) -> None:
         self.w = window
         action = window._action
         self.columns_action = action("&Columns…", "", "Ctrl+Shift+C")
@@ -118,10 +119,12 @@ class ViewMenus:
             item.triggered.connect(lambda _on=False, n=name: self.set_theme(n))
             self.theme_group.addAction(item)
             self.theme_actions[name] = item
-        self.shortcuts_action = action("&Keyboard shortcuts", "", QKeySequence.StandardKey.HelpContents)
+        self.shortcuts_action = action(
+            "&Keyboard shortcuts", "", QKeySequence.StandardKey.HelpContents
+        )
         self.log_action = action("Open the &log folder")
         self.about_action = action("&About sfmonitor")
-        self.columns_action.triggered.connect(lambda: window.tasks.spawn(window.columns.choose()))
+        self.columns_action.triggered.connect(lambda: window.tasks.spawn(columns.choose()))
         self.shortcuts_action.triggered.connect(lambda: window.tasks.spawn(self.show_shortcuts()))
         self.log_action.triggered.connect(lambda: window.tasks.spawn(self.open_log_folder()))
         self.about_action.triggered.connect(lambda: window.tasks.spawn(self.about()))
