@@ -112,7 +112,9 @@ class ChannelView:
 
     def tick(self, totals: dict[str, int]) -> None:
         """The channels' totals as read now: rates, looked-at marks, unread counts."""
-        self._totals = dict(totals)
+        channels = self.w.sidebar.channels()
+        totals = {**dict.fromkeys(channels, 0), **totals}  # a channel with no events yet: 0
+        self._totals = totals
         self.rates.feed_totals(totals)
         for channel in self.in_view():
             self._seen[channel] = totals.get(channel, 0)
@@ -122,7 +124,6 @@ class ChannelView:
             if total < seen:  # events deleted (retention): count from here
                 self._seen[channel] = seen = total
             unread[channel] = total - seen
-        channels = self.w.sidebar.channels()
         self.w.sidebar.set_activity(
             {ch: self.rates.rate(ch) for ch in channels},
             {ch: self.rates.series(ch) for ch in channels},
@@ -140,6 +141,11 @@ class ChannelView:
         if selected:
             return selected
         return [ch for ch in w.sidebar.channels() if ch not in self.hidden]
+
+    @property
+    def counted(self) -> bool:
+        """The channels' totals were read at least once for the profile on screen."""
+        return bool(self._totals)
 
     def unread(self, channel: str) -> int:
         total = self._totals.get(channel, 0)
