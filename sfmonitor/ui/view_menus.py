@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import PySide6
-from PySide6.QtCore import QUrl, qVersion
+from PySide6.QtCore import QObject, QUrl, Slot, qVersion
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -96,10 +96,12 @@ def about_text() -> tuple[str, str]:
     return f"sfmonitor {sfmonitor.__version__}", versions
 
 
-class ViewMenus:
-    """Builds the View and Help menus of ``window`` and carries out their actions."""
+class ViewMenus(QObject):
+    """Builds the View and Help menus of ``window`` and carries out their actions. A child
+    of the window: its connection to the application's theme goes with the window."""
 
     def __init__(self, window: MainWindow, columns: ColumnsFlow) -> None:
+        super().__init__(window)
         self.w = window
         action = window._action
         self.columns_action = action("&Columns…", "", "Ctrl+Shift+C")
@@ -129,12 +131,16 @@ class ViewMenus:
         self.log_action.triggered.connect(lambda: window.tasks.spawn(self.open_log_folder()))
         self.about_action.triggered.connect(lambda: window.tasks.spawn(self.about()))
         self._menus()
-        theme_manager().changed.connect(lambda _dark: self.restyle())
+        theme_manager().changed.connect(self.restyle)
 
-    def restyle(self) -> None:
+    @Slot(bool)
+    def restyle(self, _dark: bool = False) -> None:
         """Colours the window keeps in items and style sheets, in the new scheme (widgets
         that paint with ``colors()`` repaint on their own)."""
         w = self.w
+        current = self.theme_actions.get(theme_manager().name)
+        if current is not None:
+            current.setChecked(True)  # whoever switched it
         w.status.restyle()
         w.filter_bar.restyle()
         w.sidebar.repaint_all()

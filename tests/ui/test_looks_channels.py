@@ -142,6 +142,7 @@ async def test_each_channel_shows_its_rate_and_sparkline(
     window: MainWindow, store: CaptureStore, emulator: Emulator
 ) -> None:
     await connected(window, store, emulator)
+    await wait_until(lambda: window.looks.channels.counted, 10, "the counts read once")
     for n in range(5):
         emulator.org.publish_any(NEWS, f"n{n}")
     await wait_until(lambda: "5 events" in text(window, NEWS), 20)
