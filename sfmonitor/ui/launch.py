@@ -128,8 +128,8 @@ def stop_on_signals(window: MainWindow) -> None:
 
 async def amain(app: QApplication, args: argparse.Namespace, start_demo: DemoStarter) -> int:
     prefs = settings()
-    kept = str(prefs.value("view/theme", "system"))
-    apply_theme(app, getattr(args, "theme", None) or (kept if kept in THEMES else "system"))  # before any widget
+    kept = str(prefs.value("view/theme", "system"))  # View > Theme; --theme for one run
+    apply_theme(app, getattr(args, "theme", None) or (kept if kept in THEMES else "system"))
     store = await open_store(data_dir(args.data_dir), Dialogs(None, prefs))
     if store is None:
         return 5

@@ -33,7 +33,9 @@ def row_number(window: MainWindow, event_id: int) -> int:
 
 
 async def test_record_history_lists_the_records_events_in_time_order(
-    window: MainWindow, store: CaptureStore, captured: tuple[int, str]  # noqa: F811
+    window: MainWindow,
+    store: CaptureStore,
+    captured: tuple[int, str],  # noqa: F811
 ) -> None:
     pid, rid = captured
     events = stored(store, pid)
@@ -73,7 +75,9 @@ async def test_record_history_lists_the_records_events_in_time_order(
 
 
 async def test_pretty_raw_copy_and_find_in_the_json(
-    window: MainWindow, store: CaptureStore, captured: tuple[int, str]  # noqa: F811
+    window: MainWindow,
+    store: CaptureStore,
+    captured: tuple[int, str],  # noqa: F811
 ) -> None:
     pid, _rid = captured
     await shown(window, store, pid)

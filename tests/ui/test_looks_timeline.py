@@ -79,8 +79,11 @@ async def test_drag_filters_a_click_jumps_and_it_follows_live(
     emulator.org.publish_any(NEWS, "now")
     await wait_until(lambda: store.count(EventQuery(profile.id)) == 121, 20)
     await wait_until(
-        lambda: strip.data is not None and strip.data.span is not None
-        and strip.data.span.last_ms > last,
+        lambda: (
+            strip.data is not None
+            and strip.data.span is not None
+            and strip.data.span.last_ms > last
+        ),
         10,
         "the strip follows live traffic",
     )

@@ -68,9 +68,9 @@ async def test_the_theme_switch_repaints_the_window(window: MainWindow, light: N
 
 def test_the_theme_option_starts_the_window_dark(tmp_path: Path) -> None:
     shot = tmp_path / "dark.png"
+    args = ["--data-dir", str(tmp_path / "d"), "--theme", "dark", "--self-test"]
     out = subprocess.run(
-        [sys.executable, "-m", "sfmonitor", "--data-dir", str(tmp_path / "d")]
-        + ["--theme", "dark", "--self-test", "--screenshot", str(shot)],
+        [sys.executable, "-m", "sfmonitor", *args, "--screenshot", str(shot)],
         capture_output=True,
         text=True,
         timeout=90,
