@@ -166,7 +166,7 @@ async def amain(app: QApplication, args: argparse.Namespace, start_demo: DemoSta
             await closed
             return code
         if args.screenshot:
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(max(getattr(args, "screenshot_after", 2.0), 0.0))
             window.grab().save(args.screenshot)
         await closed
         return 0

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from PySide6.QtWidgets import QApplication
+
 from sfmonitor.store import EventQuery, Profile
 
 from .channel_view import ChannelView
@@ -37,6 +39,7 @@ class Looks:
         sidebar.channels_changed.connect(self.channels.channels_changed)
         detail.json.add_column_requested.connect(self.columns.add_field)
         detail.event_requested.connect(lambda event_id: window.tasks.spawn(self.show(event_id)))
+        detail.json.find_action.setEnabled(False)  # the window's Find routes (no ambiguity)
 
     def show_profile(self, profile: Profile | None, channels: list[str]) -> None:
         """Another profile on screen: its colours, hidden channels, columns, timeline."""
@@ -57,6 +60,15 @@ class Looks:
 
     def events_stored(self) -> None:
         self.w.timeline.new_events()
+
+    def find(self) -> None:
+        """Find (Ctrl+F): in the JSON when the focus is in the detail pane, else the filter."""
+        focus = QApplication.focusWidget()
+        json = self.w.detail.json
+        if focus is not None and (focus is json or json.isAncestorOf(focus)):
+            json.open_find()
+        else:
+            self.w.filter_bar.text.setFocus()
 
     def save(self) -> None:
         self.channels.save()

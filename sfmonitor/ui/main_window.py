@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         self.export_action.triggered.connect(lambda: spawn(self.exports.export()))
         self.import_action.triggered.connect(lambda: spawn(self.exports.import_capture()))
         self.quit_action.triggered.connect(self.close)
-        self.find_action.triggered.connect(self.filter_bar.text.setFocus)
+        self.find_action.triggered.connect(self.looks.find)  # the filter, or the JSON's
         self.auto_connect_action.toggled.connect(
             lambda on: self.settings.setValue("auto_connect", on)
         )

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from sfmonitor.store import CaptureStore
@@ -97,7 +99,15 @@ async def test_pretty_raw_copy_and_find_in_the_json(
     assert QApplication.clipboard().text() == "1"
     json.copy_path_button.click()
     assert QApplication.clipboard().text() == "Ink__c"
-    json.open_find()
+    window.activateWindow()
+    json.text.setFocus()
+    await wait_until(lambda: json.text.hasFocus())
+    QTest.keyClick(json.text, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)  # no ambiguity
+    assert json.find_bar.isVisible() and not window.filter_bar.text.hasFocus()
+    window.table.setFocus()
+    await wait_until(lambda: window.table.hasFocus())
+    window.find_action.trigger()  # elsewhere: the filter
+    assert window.filter_bar.text.hasFocus()
     json.find_text.setText("ink")  # the channel's name and the field
     assert json.find_count.text() == f"{text.casefold().count('ink')}"
     json.find_next()
