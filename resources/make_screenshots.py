@@ -33,7 +33,8 @@ def app_shot(theme: str, path: Path, after: float, work: Path) -> None:
     command = [sys.executable, "-m", "sfmonitor", "--data-dir", str(work / theme), "--demo"]
     command += ["--theme", theme, "--screenshot", str(path), "--screenshot-after", str(after)]
     path.unlink(missing_ok=True)
-    proc = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
+    env = dict(os.environ, XDG_CONFIG_HOME=str(work / f"config-{theme}"))  # fresh settings
+    proc = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL, env=env)
     try:
         deadline = time.monotonic() + after + 60
         size = -1
@@ -54,6 +55,7 @@ def app_shot(theme: str, path: Path, after: float, work: Path) -> None:
 async def history_shot(path: Path, after: float, work: Path) -> None:
     import orjson
     from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QAbstractItemView
 
     from sfmonitor.app import start_demo
     from sfmonitor.store import CaptureStore, CredentialVault, EventQuery
@@ -85,6 +87,9 @@ async def history_shot(path: Path, after: float, work: Path) -> None:
         number = window.model.row_of(best.id)
         assert number is not None
         window.table.selectRow(number)
+        window.table.scrollTo(
+            window.model.index(number, 0), QAbstractItemView.ScrollHint.PositionAtCenter
+        )
         tabs = window.detail
         while not tabs.has_record():
             await asyncio.sleep(0.05)

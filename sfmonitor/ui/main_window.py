@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.main_splitter.addWidget(self.sidebar)
         self.main_splitter.addWidget(self.right_splitter)
-        self.main_splitter.setSizes([260, 1020])
+        self.main_splitter.setSizes([340, 940])  # chip, badge, counts, sparkline
         self.welcome = Welcome()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
