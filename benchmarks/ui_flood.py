@@ -256,6 +256,59 @@ def launch_time(command: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+async def flood(
+    window: MainWindow,
+    store: CaptureStore,
+    url: str,
+    args: argparse.Namespace,
+    idle: tuple[float, float, float],
+    heartbeat: Heartbeat,
+) -> Profile:
+    """The replay flood into the window (with the field columns unless ``--plain``), its
+    heartbeat figures printed; the profile captured."""
+    settings = window.settings
+    profile = store.save_profile(
+        Profile(
+            "Flood",
+            Environment.CUSTOM,
+            url,
+            username=DEFAULT_USERNAME,
+            client_id=DEFAULT_CLIENT_ID,
+        )
+    )
+    assert profile.id is not None
+    store.set_subscription(profile.id, Subscription(CHANNEL, replay_policy="all"))
+    columns = fixed_columns()
+    for path in () if args.plain else FIELDS:
+        columns = with_field(columns, path)
+    settings.setValue(f"{profile_key(window, profile)}/columns", columns_to_text(columns))
+    secrets = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
+    heartbeat.start()
+    started = time.perf_counter()
+    await window.profiles.open_profile(profile, secrets)
+    while window.model.rowCount() < args.events:
+        await asyncio.sleep(0.01)
+    seconds = time.perf_counter() - started
+    gaps = figures(heartbeat.stop())
+    extras = "plain window" if args.plain else "timeline, rates, 2 field columns"
+    print(
+        f"flood ({extras}): {args.events:,} events in the table after {seconds:.1f} s "
+        f"({args.events / seconds:,.0f} events/s); heartbeat gaps p50 {gaps[0]:.0f} ms, "
+        f"p99 {gaps[1]:.0f} ms (target < 50), max {gaps[2]:.0f} ms (target < 250); "
+        f"idle baseline p99 {idle[1]:.0f} ms, max {idle[2]:.0f} ms; "
+        f"p99 ratio {gaps[1] / idle[1]:.2f}"
+    )
+    pauses = sorted(heartbeat.gc_pauses, reverse=True)
+    print(
+        f"  garbage collections during the flood: {len(pauses)}, longest "
+        + ", ".join(f"{p * 1000:.0f} ms (gen {g}, {t})" for p, g, t in pauses[:3])
+    )
+    if heartbeat.stall[0] > 0.25:
+        print(f"  longest stall, at {heartbeat.stall[0] * 1000:.0f} ms the Qt thread ran:")
+        print("".join(heartbeat.stall[1]).rstrip())
+    return profile
+
+
 async def run(args: argparse.Namespace, app: QApplication) -> None:
     work = Path(tempfile.mkdtemp(prefix="sfmonitor-uiflood-"))
     emulator, url = start_emulator()
@@ -272,45 +325,7 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
         await asyncio.sleep(2.0)
         idle = figures(heartbeat.stop())
 
-        profile = store.save_profile(
-            Profile(
-                "Flood",
-                Environment.CUSTOM,
-                url,
-                username=DEFAULT_USERNAME,
-                client_id=DEFAULT_CLIENT_ID,
-            )
-        )
-        assert profile.id is not None
-        store.set_subscription(profile.id, Subscription(CHANNEL, replay_policy="all"))
-        columns = fixed_columns()
-        for path in () if args.plain else FIELDS:
-            columns = with_field(columns, path)
-        settings.setValue(f"{profile_key(window, profile)}/columns", columns_to_text(columns))
-        secrets = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
-        heartbeat.start()
-        started = time.perf_counter()
-        await window.profiles.open_profile(profile, secrets)
-        while window.model.rowCount() < args.events:
-            await asyncio.sleep(0.01)
-        seconds = time.perf_counter() - started
-        flood = figures(heartbeat.stop())
-        extras = "plain window" if args.plain else "timeline, rates, 2 field columns"
-        print(
-            f"flood ({extras}): {args.events:,} events in the table after {seconds:.1f} s "
-            f"({args.events / seconds:,.0f} events/s); heartbeat gaps p50 {flood[0]:.0f} ms, "
-            f"p99 {flood[1]:.0f} ms (target < 50), max {flood[2]:.0f} ms (target < 250); "
-            f"idle baseline p99 {idle[1]:.0f} ms, max {idle[2]:.0f} ms; "
-            f"p99 ratio {flood[1] / idle[1]:.2f}"
-        )
-        pauses = sorted(heartbeat.gc_pauses, reverse=True)
-        print(
-            f"  garbage collections during the flood: {len(pauses)}, longest "
-            + ", ".join(f"{p * 1000:.0f} ms (gen {g}, {t})" for p, g, t in pauses[:3])
-        )
-        if heartbeat.stall[0] > 0.25:
-            print(f"  longest stall, at {heartbeat.stall[0] * 1000:.0f} ms the Qt thread ran:")
-            print("".join(heartbeat.stall[1]).rstrip())
+        profile = await flood(window, store, url, args, idle, heartbeat)
         await window.controller.disconnect_profile()
 
         # fill the capture to N events (off the Qt thread, as the pipeline would)
