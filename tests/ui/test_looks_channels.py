@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QColor, QIcon
+from PySide6.QtWidgets import QColorDialog
 
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.store import CaptureStore, CredentialVault, EventQuery, Profile
 from sfmonitor.ui.channel_colors import default_color
+from sfmonitor.ui.channel_view import profile_key
 from sfmonitor.ui.main_window import MainWindow
 from sfmonitor.ui.sparkline import VALUES_ROLE
 from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
@@ -151,3 +153,21 @@ async def test_each_channel_shows_its_rate_and_sparkline(
     assert item is not None
     values = item.data(VALUES_ROLE)
     assert values and sum(values) == 5  # the last ten minutes, 5 of them just now
+
+
+async def test_another_colour_chosen_from_the_sidebar_is_kept(
+    window: MainWindow, store: CaptureStore
+) -> None:
+    profile = save_emulator_profile(store, "http://127.0.0.1:9", CHANNELS)  # not connected
+    await window.show_profile(profile)
+    window.sidebar.color_requested.emit(NEWS)  # the sidebar's "Other colour…"
+    await wait_until(lambda: isinstance(window.dialogs.current, QColorDialog))
+    dialog = window.dialogs.current
+    assert isinstance(dialog, QColorDialog)
+    dialog.setCurrentColor(QColor("#123456"))
+    dialog.accept()
+    await wait_until(lambda: chip_of(window, NEWS) == "#123456")
+    saved = window.settings.value(f"{profile_key(window, profile)}/channel_colors")
+    assert isinstance(saved, str) and "#123456" in saved
+    item = window.sidebar.item_of(NEWS)
+    assert item is not None and not item.icon().isNull()
