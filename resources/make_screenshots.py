@@ -95,6 +95,9 @@ async def history_shot(path: Path, after: float, work: Path) -> None:
             await asyncio.sleep(0.05)
         await tabs.settle()
         tabs.setCurrentIndex(tabs.history_tab)
+        await asyncio.sleep(0.3)  # laid out (the detail's tabs took their room)
+        centre = QAbstractItemView.ScrollHint.PositionAtCenter
+        window.table.scrollTo(window.model.index(number, 0), centre)
         await asyncio.sleep(0.3)  # painted
         window.grab().save(str(path))
         print(f"{path.relative_to(ROOT)}: {path.stat().st_size:,} bytes")
@@ -107,10 +110,11 @@ async def history_shot(path: Path, after: float, work: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--after", type=float, default=40.0, help="seconds of demo traffic")
+    parser.add_argument("--history-only", action="store_true", help="the record history only")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sfmonitor-shots-"))
     OUT.mkdir(parents=True, exist_ok=True)
-    for theme in ("light", "dark"):
+    for theme in () if args.history_only else ("light", "dark"):
         app_shot(theme, OUT / f"window-{theme}.png", args.after, work)
 
     import qasync

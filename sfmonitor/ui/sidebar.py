@@ -75,6 +75,7 @@ class ChannelSidebar(QWidget):
         self.list.itemSelectionChanged.connect(lambda: self.selection_changed.emit(self.selected()))
         self.list.setItemDelegate(SparklineDelegate(self.list))
         self.list.setIconSize(ICON_SIZE)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # elided
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)

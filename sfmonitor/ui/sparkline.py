@@ -129,13 +129,18 @@ class SparklineDelegate(QStyledItemDelegate):
         style.drawPrimitive(
             QStyle.PrimitiveElement.PE_PanelItemViewItem, whole, painter, whole.widget
         )
+        # at the item's right, or the view's visible right edge if the item is wider
+        right = option.rect.right()
+        viewport = getattr(whole.widget, "viewport", None)
+        if callable(viewport):
+            right = min(right, viewport().rect().right())
         text = QStyleOptionViewItem(option)
-        text.rect = option.rect.adjusted(0, 0, -(SIZE.width() + 12), 0)
+        text.rect = option.rect.adjusted(0, 0, right - option.rect.right() - SIZE.width() - 12, 0)
         super().paint(painter, text, index)
         color = index.data(COLOR_ROLE)
         rect = QRectF(option.rect)
         box = QRectF(
-            rect.right() - SIZE.width() - 6,
+            right - SIZE.width() - 6,
             rect.center().y() - SIZE.height() / 2,
             SIZE.width(),
             SIZE.height(),
