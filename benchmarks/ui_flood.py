@@ -5,14 +5,18 @@ platform-event channel; the window opens a profile subscribed to it with "all re
 events", so the whole backlog arrives as fast as the client can read it. Printed:
 
   flood     heartbeat gaps (p50/p99/max) during the flood, against the same heartbeat idle
-            (the baseline, same run); time until every event is in the table; events/s
+            (the baseline, same run); time until every event is in the table; events/s.
+            The window as a person has it (issue 18): the timeline strip shown, channel
+            rates and sparklines, and two payload fields as columns (``--plain``: none)
+  timeline  with 1,000,000 events captured: the strip read from SQL aggregates and drawn,
+            cold (cache dropped) and warm, against a bare count of the profile's events
   filter    with 1,000,000 events captured: a text filter, from change to updated view,
             against a bare LIKE count over the same rows (the floor of a full scan)
   memory    peak RSS of a fresh app process showing the 1,000,000 captured events
   launch    launch to first painted window (sfmonitor --quit-after-paint) against a bare
             PySide6 window doing the same (medians of 5 alternating rounds)
 
-    python benchmarks/ui_flood.py [--events 200000] [--captured 1000000]
+    python benchmarks/ui_flood.py [--events 200000] [--captured 1000000] [--plain]
 """
 
 from __future__ import annotations
@@ -56,10 +60,13 @@ from sfmonitor.store import (  # noqa: E402
     Subscription,
     search,
 )
+from sfmonitor.ui.channel_view import profile_key  # noqa: E402
+from sfmonitor.ui.column_chooser import columns_to_text, fixed_columns, with_field  # noqa: E402
 from sfmonitor.ui.launch import tune_runtime  # noqa: E402
 from sfmonitor.ui.main_window import MainWindow  # noqa: E402
 
 CHANNEL = "/event/Flood__e"
+FIELDS = ("Sequence__c", "CreatedById")  # the payload fields shown as columns
 BARE_WINDOW = """
 import os, sys
 from PySide6.QtCore import QEvent, QObject, QTimer
@@ -184,6 +191,37 @@ async def filter_times(window: MainWindow) -> list[float]:
     return times
 
 
+async def timeline_times(window: MainWindow, profile_id: int) -> str:
+    """The strip over every captured event: read (SQL aggregates) and drawn, cold and
+    warm (medians of 3), against a bare count of the profile's events (the floor)."""
+    strip = window.timeline
+    cold, warm, floor = [], [], []
+    for _ in range(3):
+        for times, drop in ((cold, True), (warm, False)):
+            if drop:
+                strip.timeline.clear()  # no bucket remembered
+            t = time.perf_counter()
+            strip.refresh()
+            await strip.settle()
+            strip.repaint()
+            times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        window.store._read("SELECT count(*) FROM events WHERE profile_id = ?", (profile_id,))
+        floor.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    for _ in range(10):
+        strip.repaint()
+    paint = (time.perf_counter() - t) / 10
+    data = strip.data
+    total = sum(data.histogram.totals()) if data is not None and data.histogram else 0
+    c, w, f = (statistics.median(x) * 1000 for x in (cold, warm, floor))
+    return (
+        f"timeline over {total:,} captured events: read and drawn in {c:.0f} ms cold, "
+        f"{w:.0f} ms warm (target < 100); a repaint alone {paint * 1000:.1f} ms; floor (bare "
+        f"count of the profile's events) {f:.0f} ms; cold ratio {c / f:.2f}"
+    )
+
+
 def figures(gaps: list[float]) -> tuple[float, float, float]:
     p = lambda q: gaps[min(len(gaps) - 1, int(q * len(gaps)))] * 1000  # noqa: E731
     return p(0.5), p(0.99), gaps[-1] * 1000
@@ -218,6 +256,59 @@ def launch_time(command: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
+async def flood(
+    window: MainWindow,
+    store: CaptureStore,
+    url: str,
+    args: argparse.Namespace,
+    idle: tuple[float, float, float],
+    heartbeat: Heartbeat,
+) -> Profile:
+    """The replay flood into the window (with the field columns unless ``--plain``), its
+    heartbeat figures printed; the profile captured."""
+    settings = window.settings
+    profile = store.save_profile(
+        Profile(
+            "Flood",
+            Environment.CUSTOM,
+            url,
+            username=DEFAULT_USERNAME,
+            client_id=DEFAULT_CLIENT_ID,
+        )
+    )
+    assert profile.id is not None
+    store.set_subscription(profile.id, Subscription(CHANNEL, replay_policy="all"))
+    columns = fixed_columns()
+    for path in () if args.plain else FIELDS:
+        columns = with_field(columns, path)
+    settings.setValue(f"{profile_key(window, profile)}/columns", columns_to_text(columns))
+    secrets = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
+    heartbeat.start()
+    started = time.perf_counter()
+    await window.profiles.open_profile(profile, secrets)
+    while window.model.rowCount() < args.events:
+        await asyncio.sleep(0.01)
+    seconds = time.perf_counter() - started
+    gaps = figures(heartbeat.stop())
+    extras = "plain window" if args.plain else "timeline, rates, 2 field columns"
+    print(
+        f"flood ({extras}): {args.events:,} events in the table after {seconds:.1f} s "
+        f"({args.events / seconds:,.0f} events/s); heartbeat gaps p50 {gaps[0]:.0f} ms, "
+        f"p99 {gaps[1]:.0f} ms (target < 50), max {gaps[2]:.0f} ms (target < 250); "
+        f"idle baseline p99 {idle[1]:.0f} ms, max {idle[2]:.0f} ms; "
+        f"p99 ratio {gaps[1] / idle[1]:.2f}"
+    )
+    pauses = sorted(heartbeat.gc_pauses, reverse=True)
+    print(
+        f"  garbage collections during the flood: {len(pauses)}, longest "
+        + ", ".join(f"{p * 1000:.0f} ms (gen {g}, {t})" for p, g, t in pauses[:3])
+    )
+    if heartbeat.stall[0] > 0.25:
+        print(f"  longest stall, at {heartbeat.stall[0] * 1000:.0f} ms the Qt thread ran:")
+        print("".join(heartbeat.stall[1]).rstrip())
+    return profile
+
+
 async def run(args: argparse.Namespace, app: QApplication) -> None:
     work = Path(tempfile.mkdtemp(prefix="sfmonitor-uiflood-"))
     emulator, url = start_emulator()
@@ -225,6 +316,7 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
         post(f"{url}/__emulator/generate", {"channel": CHANNEL, "count": args.events})
         store = CaptureStore.open(work / "data")
         settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+        settings.setValue("view/timeline", not args.plain)
         window = MainWindow(store, CredentialVault(), settings)
         window.show()
         tune_runtime()  # as the app does after start-up
@@ -233,40 +325,7 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
         await asyncio.sleep(2.0)
         idle = figures(heartbeat.stop())
 
-        profile = store.save_profile(
-            Profile(
-                "Flood",
-                Environment.CUSTOM,
-                url,
-                username=DEFAULT_USERNAME,
-                client_id=DEFAULT_CLIENT_ID,
-            )
-        )
-        assert profile.id is not None
-        store.set_subscription(profile.id, Subscription(CHANNEL, replay_policy="all"))
-        secrets = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_SECRET)
-        heartbeat.start()
-        started = time.perf_counter()
-        await window.profiles.open_profile(profile, secrets)
-        while window.model.rowCount() < args.events:
-            await asyncio.sleep(0.01)
-        seconds = time.perf_counter() - started
-        flood = figures(heartbeat.stop())
-        print(
-            f"flood: {args.events:,} events in the table after {seconds:.1f} s "
-            f"({args.events / seconds:,.0f} events/s); heartbeat gaps p50 {flood[0]:.0f} ms, "
-            f"p99 {flood[1]:.0f} ms (target < 50), max {flood[2]:.0f} ms (target < 250); "
-            f"idle baseline p99 {idle[1]:.0f} ms, max {idle[2]:.0f} ms; "
-            f"p99 ratio {flood[1] / idle[1]:.2f}"
-        )
-        pauses = sorted(heartbeat.gc_pauses, reverse=True)
-        print(
-            f"  garbage collections during the flood: {len(pauses)}, longest "
-            + ", ".join(f"{p * 1000:.0f} ms (gen {g}, {t})" for p, g, t in pauses[:3])
-        )
-        if heartbeat.stall[0] > 0.25:
-            print(f"  longest stall, at {heartbeat.stall[0] * 1000:.0f} ms the Qt thread ran:")
-            print("".join(heartbeat.stall[1]).rstrip())
+        profile = await flood(window, store, url, args, idle, heartbeat)
         await window.controller.disconnect_profile()
 
         # fill the capture to N events (off the Qt thread, as the pipeline would)
@@ -283,6 +342,8 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
         window.model.refresh()
         while window.model.rowCount() < args.captured:
             await asyncio.sleep(0.05)
+        if not args.plain:
+            print(await timeline_times(window, profile.id))
         newest, indexed = search.progress(store._reader_conn())
         behind = newest - indexed
         fresh = await filter_times(window)
@@ -356,6 +417,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--captured", type=int, default=1_000_000)
+    parser.add_argument(
+        "--plain", action="store_true", help="no timeline and no field columns (to compare)"
+    )
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)

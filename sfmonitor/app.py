@@ -37,6 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--screenshot", metavar="PNG", help="save a picture of the window")
     parser.add_argument(
+        "--screenshot-after",
+        metavar="SECONDS",
+        type=float,
+        default=2.0,
+        help="how long after start-up --screenshot is taken (default 2; not with --self-test)",
+    )
+    parser.add_argument(
+        "--theme",
+        choices=("light", "dark", "system"),
+        help="colour scheme for this run (default: as chosen in View > Theme, else the system's)",
+    )
+    parser.add_argument(
         "--quit-after-paint",
         action="store_true",
         help="print 'first paint' once the window is painted, then quit (startup timing)",

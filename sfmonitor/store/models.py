@@ -182,6 +182,7 @@ class EventQuery:
     ids: tuple[int, ...] | None = None  # exactly these rows (a selection)
     after_id: int | None = None  # only rows stored after this one (live updates)
     upto_id: int | None = None  # only rows stored up to this one (a stable snapshot)
+    exclude_channels: frozenset[str] = field(default_factory=frozenset)  # left out (hidden)
 
 
 def now_ms() -> int:

@@ -163,6 +163,10 @@ class EventQueries(SearchIndexing):
             if values:
                 out.sql.append(f"{plus}{column} IN ({', '.join('?' * len(values))})")
                 out.params += sorted(values)
+        if query.exclude_channels:
+            marks = ", ".join("?" * len(query.exclude_channels))
+            out.sql.append(f"{plus}e.channel NOT IN ({marks})")
+            out.params += sorted(query.exclude_channels)
         if query.ids is not None:
             out.sql.append("e.id IN (SELECT value FROM json_each(?))")
             out.params.append(orjson.dumps(list(query.ids)).decode())

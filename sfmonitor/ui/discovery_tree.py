@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from sfmonitor.discovery import Channel, Discovery, Kind
 
-from .palette import MUTED
+from . import theme
 
 CHANNEL_ROLE = Qt.ItemDataRole.UserRole
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -122,7 +122,7 @@ class ChannelTree(QTreeWidget):
         font.setBold(True)
         top.setFont(0, font)
         group = Group(kind, top)
-        muted = QBrush(QColor(MUTED))
+        muted = QBrush(QColor(theme.MUTED))
         children = []
         for channel in channels:
             item = QTreeWidgetItem([channel.channel, channel.label])

@@ -9,6 +9,11 @@ live traffic never blanks the table.
 The default order is by event time (ties by arrival): replayed events land where they
 belong in time, not at the bottom. New rows that are not the newest (a replay) make the
 model read its window again instead of appending.
+
+Columns are the fixed ones (``COLUMNS``) and payload fields (``field_cells``), in the order
+``set_columns`` gives; any of them sorts through the store. A sort by a payload field reads
+every matching message, so ``sorting`` says while one runs, and live traffic re-sorts at
+most every few seconds instead of on every batch.
 """
 
 from __future__ import annotations
@@ -16,18 +21,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QIcon
 
 from sfmonitor.store import CaptureStore, CompiledQuery, EventQuery, EventRow, FilterError
 
-from .palette import MUTED
+from .channel_colors import ChannelColors, chip_icon
+from .field_cells import FieldCells, field_path, first_window, window
+from .pages import PAGE, Pages
+from .theme import colors
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -50,19 +65,14 @@ KIND_LABELS = {
     "unknown": "Unknown",
     "gap": "GAP",
 }
-PAGE = 200
-MAX_PAGES = 40
 LOADING = "…"
-GAP_LIGHT = QBrush(QColor("#fde2e1"))
-GAP_DARK = QBrush(QColor("#5c1f1f"))
-STALE = QBrush(QColor(MUTED))
 TAIL_PAGES = 2  # pages fetched with new rows, and before a reset when following
+RESORT_MS = 2000  # live traffic re-sorts a field order at most this often (or 3x its time)
 
 
 def gap_brush() -> QBrush:
-    """A gap row's background, readable in the light and the dark scheme."""
-    dark = QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
-    return GAP_DARK if dark else GAP_LIGHT
+    """A gap row's background, in the scheme on screen."""
+    return QBrush(QColor(colors().gap_background))
 
 
 def time_text(ms: int) -> str:
@@ -75,18 +85,31 @@ class EventsModel(QAbstractTableModel):
     count_changed = Signal(int)
     filter_error = Signal(str)  # "" when the filter is fine
     rows_appended = Signal(int)
+    sorting = Signal(bool)  # a read ordered by a payload field runs (True) or ended
 
-    def __init__(self, store: CaptureStore, worker: Worker) -> None:
+    def __init__(
+        self, store: CaptureStore, worker: Worker, palette: ChannelColors | None = None
+    ) -> None:
         super().__init__()
         self.store = store
         self.worker = worker
+        self.columns: list[tuple[str, str]] = list(COLUMNS)  # (title, key) shown
+        self.fields = FieldCells(store)
+        self.palette_ = palette or ChannelColors()
+        self.palette_.changed.connect(self.colors_changed)
+        self._chips: dict[str, QIcon] = {}
+        self._field_sorts = 0  # field-ordered reads running
+        self._sort_seconds = 0.0  # how long the last one took
+        self._resort = QTimer(self)
+        self._resort.setSingleShot(True)
+        self._resort.timeout.connect(self.refresh)
         self.query = EventQuery(profile_id=-1)  # nothing until a profile is shown
         self.sort_key = "time"
         self.descending = False
         self.following: Callable[[], bool] = lambda: False  # the view shows the newest rows
         self.stale = False  # the rows are those of the last valid filter
         self._count = 0
-        self._pages: OrderedDict[int, list[EventRow]] = OrderedDict()
+        self._pages = Pages(on_evict=self.fields.forget)
         self._loading: set[int] = set()
         self._generation = 0
         self._seen_max_id = 0  # every stored row up to this id is counted
@@ -101,43 +124,70 @@ class EventsModel(QAbstractTableModel):
         return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(self.columns)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0] if 0 <= section < len(COLUMNS) else None
+            return self.columns[section][0] if 0 <= section < len(self.columns) else None
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < self._count:
             return None
         row = self.row_at(index.row())
+        column = index.column()
+        key = self.columns[column][1] if column < len(self.columns) else ""
         if role == Qt.ItemDataRole.DisplayRole:
             if row is None:
                 return LOADING
-            return self._cell(row, COLUMNS[index.column()][1])
+            return self._cell(row, key, column)
         if row is None:
             return None
+        if role == Qt.ItemDataRole.DecorationRole and key == "channel":
+            return self._chip(row.channel)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if index.column() == 0:
+            if key == "time":
                 return datetime.fromtimestamp(row.created_at / 1000).astimezone().isoformat()
-            if index.column() == 5:
+            if key == "summary":
                 return row.summary
         if role == Qt.ItemDataRole.BackgroundRole and row.kind == "gap":
             return gap_brush()
         if role == Qt.ItemDataRole.ForegroundRole and self.stale:
-            return STALE
+            return QBrush(QColor(colors().muted))
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self.sort_key = COLUMNS[column][1] if 0 <= column < len(COLUMNS) else "id"
+        self.sort_key = self.columns[column][1] if 0 <= column < len(self.columns) else "id"
         self.descending = order == Qt.SortOrder.DescendingOrder
         self.refresh()
 
-    @staticmethod
-    def _cell(row: EventRow, key: str) -> Any:
+    def set_columns(self, columns: list[tuple[str, str]]) -> None:
+        """The columns to show, (title, key) each: a key of ``COLUMNS`` or
+        ``field:<path>``. A sort by a column no longer shown goes back to time."""
+        self.beginResetModel()
+        self.columns = list(columns)
+        self.fields.set_paths([p for _t, k in columns if (p := field_path(k)) is not None])
+        if self.sort_key not in {k for _t, k in columns} | {"id", "time"}:
+            self.sort_key, self.descending = "time", False
+        self.endResetModel()
+        self.refresh()
+
+    def _chip(self, channel: str) -> QIcon:
+        icon = self._chips.get(channel)
+        if icon is None:
+            icon = self._chips[channel] = chip_icon(self.palette_.color(channel))
+        return icon
+
+    def colors_changed(self) -> None:
+        """Channel colours or the theme changed: chips and gap rows again."""
+        self._chips.clear()
+        if self._count:
+            last = self.index(self._count - 1, len(self.columns) - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
+
+    def _cell(self, row: EventRow, key: str, column: int) -> Any:
         if key == "time":
             return time_text(row.created_at)
         if key == "channel":
@@ -148,7 +198,11 @@ class EventsModel(QAbstractTableModel):
             return "" if row.replay_id is None else str(row.replay_id)
         if key == "change":
             return row.change
-        return row.summary
+        if key == "summary":
+            return row.summary
+        paths = self.fields.paths
+        path = field_path(key)
+        return self.fields.text(row.id, paths.index(path)) if path in paths else ""
 
     def set_stale(self, stale: bool) -> None:
         """Grey the rows while the filter text is invalid (they match the previous one)."""
@@ -157,20 +211,17 @@ class EventsModel(QAbstractTableModel):
             if self._count:
                 self.dataChanged.emit(
                     self.index(0, 0),
-                    self.index(self._count - 1, 0).siblingAtColumn(len(COLUMNS) - 1),
+                    self.index(self._count - 1, 0).siblingAtColumn(len(self.columns) - 1),
                 )
 
     # --- rows ----------------------------------------------------------------------------
 
     def row_at(self, number: int) -> EventRow | None:
         """The row if its page is loaded; otherwise None, and the page is requested."""
-        page, offset = divmod(number, PAGE)
-        rows = self._pages.get(page)
-        if rows is not None and offset < len(rows):
-            self._pages.move_to_end(page)
-            return rows[offset]
-        self._request(page)
-        return None
+        row = self._pages.row(number)
+        if row is None:
+            self._request(number // PAGE)
+        return row
 
     def _request(self, page: int) -> None:
         if page in self._loading:
@@ -192,50 +243,41 @@ class EventsModel(QAbstractTableModel):
             return []
         arrival = self.sort_key == "id" and not self.descending
         if first > count // 2 and not arrival:
-            rows = query.fetch(count - first - n, n, self.sort_key, not self.descending)
+            rows = window(
+                self.store, query, self.sort_key, count - first - n, n, not self.descending
+            )
             rows.reverse()
             return rows
-        return query.fetch(first, n, self.sort_key, self.descending)
+        return window(self.store, query, self.sort_key, first, n, self.descending)
 
-    def _load_page(self, query: EventQuery, page: int, count: int) -> list[EventRow]:
-        return self._fetch_page(self.store.compile(query), page, count)
+    def _load_page(
+        self, query: EventQuery, page: int, count: int, paths: list[str]
+    ) -> tuple[list[EventRow], dict[int, list[Any]]]:
+        rows = self._fetch_page(self.store.compile(query), page, count)
+        return rows, self.fields.read(paths, rows)
 
     async def _load(self, page: int, generation: int) -> None:
+        paths = self.fields.paths
         try:
-            rows = await self.worker.run(self._load_page, self._snapshot(), page, self._count)
+            rows, values = await self.worker.run(
+                self._load_page, self._snapshot(), page, self._count, paths
+            )
         except FilterError:
             return
         finally:
             self._loading.discard(page)
         if generation != self._generation:
             return
-        self._store_page(page, rows)
+        self.fields.keep(values, paths)
+        self._pages.store(page, rows)
         first = page * PAGE
         last = min(first + len(rows), self._count) - 1
         if last >= first:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
 
-    def _store_page(self, page: int, rows: list[EventRow]) -> None:
-        self._pages[page] = rows
-        self._pages.move_to_end(page)
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
-
-    def _place(self, first: int, rows: list[EventRow]) -> None:
-        """Put ``rows`` (rows ``first``.. of the view) into the pages they belong to; a
-        page whose head is not known is left to load when shown."""
-        for number, row in enumerate(rows, first):
-            page, offset = divmod(number, PAGE)
-            current = self._pages.get(page)
-            if current is None and offset == 0:
-                current = []
-                self._store_page(page, current)
-            if current is None or offset > len(current):
-                continue
-            if offset == len(current):
-                current.append(row)
-            else:
-                current[offset] = row
+    def row_of(self, event_id: int) -> int | None:
+        """The row number of an event among the rows held (None: not held)."""
+        return self._pages.row_of(event_id)
 
     # --- queries -------------------------------------------------------------------------
 
@@ -255,43 +297,66 @@ class EventsModel(QAbstractTableModel):
         last = max(count - 1, 0) // PAGE
         if self.following():
             return list(range(max(last - TAIL_PAGES + 1, 1), last + 1))
-        return sorted(p for p in list(self._pages)[-TAIL_PAGES:] if 0 < p <= last)
+        return sorted(p for p in self._pages.recent(TAIL_PAGES) if 0 < p <= last)
 
-    def _read_window(self, query: EventQuery) -> tuple[int, dict[int, list[EventRow]], int | None]:
-        """Count, the first page, the pages to keep, the newest event time (worker): one
-        compiled query for all of them."""
+    def _read_window(
+        self, query: EventQuery, paths: list[str]
+    ) -> tuple[int, dict[int, list[EventRow]], int | None, dict[int, list[Any]]]:
+        """Count, the first page, the pages to keep, the newest event time and the field
+        values (worker): one compiled query for all of them."""
         compiled = self.store.compile(query)
-        count, first = compiled.count_and_fetch(PAGE, self.sort_key, self.descending)
+        count, first = first_window(self.store, compiled, self.sort_key, PAGE, self.descending)
         pages = {0: first}
         for page in self._pages_to_keep(count):
             pages[page] = self._fetch_page(compiled, page, count)
         newest = None
         if self.sort_key == "time" and query.profile_id is not None and query.upto_id:
             newest = self.store.newest_created(query.profile_id, query.upto_id)
-        return count, pages, newest
+        values = self.fields.read(paths, (row for rows in pages.values() for row in rows))
+        return count, pages, newest, values
 
     async def _refresh(self, generation: int) -> None:
+        paths, by_field = self.fields.paths, field_path(self.sort_key) is not None
+        started = time.monotonic()
+        self._sorting(+1 if by_field else 0)
         try:
             top = await self.worker.run(self.store.max_event_id)
             query = replace(self.query, upto_id=top)
-            count, pages, newest = await self.worker.run(self._read_window, query)
+            count, pages, newest, values = await self.worker.run(self._read_window, query, paths)
         except FilterError as exc:
             self.filter_error.emit(str(exc))
             return
+        finally:
+            self._sorting(-1 if by_field else 0)
+        if by_field:
+            self._sort_seconds = time.monotonic() - started
         if generation != self._generation:
             return
         self.filter_error.emit("")
         self.beginResetModel()
         self._count = count
         self._pages.clear()
+        self.fields.clear()
+        self.fields.keep(values, paths)
         self._loading.clear()
         self._seen_max_id = top
         self._last_created = newest
         for page, rows in sorted(pages.items()):
             if rows:
-                self._store_page(page, rows)
+                self._pages.store(page, rows)
         self.endResetModel()
         self.count_changed.emit(count)
+
+    def _sorting(self, step: int) -> None:
+        before = self._field_sorts
+        self._field_sorts += step
+        if bool(before) != bool(self._field_sorts):
+            self.sorting.emit(bool(self._field_sorts))
+
+    def _resort_later(self) -> None:
+        """New rows inside a field order: read it again, but not on every batch."""
+        if not self._resort.isActive():
+            self._resort.start(max(RESORT_MS, int(self._sort_seconds * 3000)))
 
     def new_rows_stored(self) -> None:
         """The store has new rows: append those that match (coalescing bursts)."""
@@ -305,18 +370,21 @@ class EventsModel(QAbstractTableModel):
         """New rows go at the end in this order (if they are the newest, for time)."""
         return not self.descending and self.sort_key in ("id", "time")
 
-    def _read_new(self, top: int) -> tuple[int, list[EventRow], int | None]:
-        """How many rows arrived up to ``top``, the last few of them in view order, and the
-        oldest event time among them (worker)."""
+    def _read_new(
+        self, top: int, paths: list[str]
+    ) -> tuple[int, list[EventRow], int | None, dict[int, list[Any]]]:
+        """How many rows arrived up to ``top``, the last few of them in view order, the
+        oldest event time among them, and their field values (worker)."""
         new = replace(self.query, after_id=self._seen_max_id, upto_id=top)
         added = self.store.count(new)
         if not added or not self._appends():
-            return added, [], None
+            return added, [], None, {}
         tail = self.store.fetch(
             new, max(added - TAIL_PAGES * PAGE, 0), TAIL_PAGES * PAGE, self.sort_key
         )
         oldest = self.store.fetch(new, 0, 1, "time")
-        return added, tail, oldest[0].created_at if oldest else None
+        values = self.fields.read(paths, tail)
+        return added, tail, oldest[0].created_at if oldest else None, values
 
     async def _append(self) -> None:
         try:
@@ -326,15 +394,20 @@ class EventsModel(QAbstractTableModel):
                 top = await self.worker.run(self.store.max_event_id)
                 if top <= self._seen_max_id:
                     break
+                paths = self.fields.paths
                 try:
-                    added, tail, oldest = await self.worker.run(self._read_new, top)
+                    added, tail, oldest, values = await self.worker.run(self._read_new, top, paths)
                 except FilterError:
                     break
                 if generation != self._generation:
                     continue
                 if added and self._fits_at_end(oldest):
                     self._seen_max_id = top
+                    self.fields.keep(values, paths)
                     self._insert_at_end(added, tail)
+                elif added and field_path(self.sort_key) is not None:
+                    self._resort_later()
+                    break
                 elif added:
                     self.refresh()  # rows land inside the order: read the window again
                 else:
@@ -355,7 +428,7 @@ class EventsModel(QAbstractTableModel):
         first = self._count
         self.beginInsertRows(QModelIndex(), first, first + added - 1)
         self._count += added
-        self._place(first + added - len(tail), tail)
+        self._pages.place(first + added - len(tail), tail)
         self.endInsertRows()
         if tail:
             newest = max(row.created_at for row in tail)

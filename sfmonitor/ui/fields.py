@@ -5,13 +5,13 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit
 
-from .palette import ERROR
+from . import theme
 
 
 def error_label() -> QLabel:
     """A red, wrapping, plain-text line (server words are never markup), hidden until set."""
     label = QLabel()
-    label.setStyleSheet(f"color: {ERROR}")
+    label.setStyleSheet(f"color: {theme.ERROR}")  # the scheme on screen
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.hide()

@@ -1,9 +1,11 @@
 """The filter bar: filter text (the store's filter language), kind, time range; invalid
-filters are shown inline under the field, never as an exception."""
+filters are shown inline under the field, never as an exception. A time range dragged on
+the timeline is a custom range (from, until), an entry of the range list while it holds."""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -13,7 +15,7 @@ from sfmonitor.store.errors import FilterError
 from sfmonitor.store.filters import parse
 
 from .events_model import KIND_LABELS
-from .palette import ERROR
+from .theme import colors
 
 RANGES = (
     ("Any time", None),
@@ -22,6 +24,15 @@ RANGES = (
     ("Last 24 hours", 24 * 3600),
     ("Last 7 days", 7 * 24 * 3600),
 )
+CUSTOM = "custom"
+
+
+def range_text(since_ms: int, until_ms: int) -> str:
+    """A custom range for the list: "10:02:03 to 10:05:00" (dates when it spans days)."""
+    start, end = (datetime.fromtimestamp(ms / 1000) for ms in (since_ms, until_ms))
+    if start.date() == end.date():
+        return f"{start:%H:%M:%S} to {end:%H:%M:%S}"
+    return f"{start:%m-%d %H:%M} to {end:%m-%d %H:%M}"
 
 
 class FilterBar(QWidget):
@@ -50,7 +61,6 @@ class FilterBar(QWidget):
         for label, seconds in RANGES:
             self.range.addItem(label, seconds)
         self.error = QLabel()
-        self.error.setStyleSheet(f"color: {ERROR}")
         self.error.setTextFormat(self.error.textFormat().PlainText)
         self.error.hide()
         row = QHBoxLayout()
@@ -62,7 +72,9 @@ class FilterBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(self.error)
-        self._applied: tuple[str, int, int] = ("", 0, 0)
+        self.restyle()
+        self._custom: tuple[int, int] | None = None  # a range dragged on the timeline
+        self._applied: tuple[str, int, int, tuple[int, int] | None] = ("", 0, 0, None)
         self._stale = False  # an invalid text is shown over the last valid filter's rows
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -82,7 +94,14 @@ class FilterBar(QWidget):
             self.invalid.emit(str(exc))
             return
         self.show_error("")
-        state = (self.text.text(), self.kind.currentIndex(), self.range.currentIndex())
+        if self.range.currentData() != CUSTOM and self._custom is not None:
+            self._drop_custom()  # a preset was chosen
+        state = (
+            self.text.text(),
+            self.kind.currentIndex(),
+            self.range.currentIndex(),
+            self._custom,
+        )
         if state != self._applied or self._stale:  # typing and erasing a letter: no rerun
             self._applied = state
             self._stale = False
@@ -100,5 +119,44 @@ class FilterBar(QWidget):
         return frozenset({value}) if value else frozenset()
 
     def since_ms(self) -> int | None:
+        if self._custom is not None:
+            return self._custom[0]
         seconds = self.range.currentData()
         return None if seconds is None else int((time.time() - seconds) * 1000)
+
+    def until_ms(self) -> int | None:
+        """The end of a custom range (exclusive); None for the presets."""
+        return self._custom[1] if self._custom is not None else None
+
+    def custom_range(self) -> tuple[int, int] | None:
+        return self._custom
+
+    def set_custom_range(self, since_ms: int, until_ms: int) -> None:
+        """A range chosen on the timeline: shown as the current entry, applied at once."""
+        self._custom = (since_ms, max(until_ms, since_ms + 1))
+        index = self.range.findData(CUSTOM)
+        if index < 0:
+            self.range.addItem("", CUSTOM)
+            index = self.range.count() - 1
+        self.range.setItemText(index, range_text(*self._custom))
+        self.range.blockSignals(True)
+        self.range.setCurrentIndex(index)
+        self.range.blockSignals(False)
+        self._apply()
+
+    def clear_custom_range(self) -> None:
+        """Back to "Any time" (the timeline's selection was cleared)."""
+        if self._custom is not None:
+            self.range.setCurrentIndex(0)  # applies, which drops the custom entry
+
+    def _drop_custom(self) -> None:
+        self._custom = None
+        index = self.range.findData(CUSTOM)
+        if index >= 0:
+            self.range.blockSignals(True)
+            self.range.removeItem(index)
+            self.range.blockSignals(False)
+
+    def restyle(self) -> None:
+        """The error's colour in the scheme on screen (after a theme change)."""
+        self.error.setStyleSheet(f"color: {colors().error}")

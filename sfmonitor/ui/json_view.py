@@ -196,6 +196,8 @@ class JsonView(QWidget):
             action.setShortcutContext(context)
             action.triggered.connect(slot)
             self.addAction(action)
+            if slot == self.open_find:
+                self.find_action = action  # a window with its own Find turns this one off
 
     def _layout(self) -> None:
         header = QHBoxLayout()

@@ -24,6 +24,7 @@ from .gc_guard import GuiThreadCollector
 from .main_window import DemoStarter, MainWindow
 from .modal import Dialogs
 from .qt_check import none_leak_problem
+from .theme import THEMES, apply_theme
 from .worker import Worker
 
 SELF_TEST_TIMEOUT = 60.0
@@ -127,6 +128,8 @@ def stop_on_signals(window: MainWindow) -> None:
 
 async def amain(app: QApplication, args: argparse.Namespace, start_demo: DemoStarter) -> int:
     prefs = settings()
+    kept = str(prefs.value("view/theme", "system"))  # View > Theme; --theme for one run
+    apply_theme(app, getattr(args, "theme", None) or (kept if kept in THEMES else "system"))
     store = await open_store(data_dir(args.data_dir), Dialogs(None, prefs))
     if store is None:
         return 5
@@ -163,7 +166,7 @@ async def amain(app: QApplication, args: argparse.Namespace, start_demo: DemoSta
             await closed
             return code
         if args.screenshot:
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(max(getattr(args, "screenshot_after", 2.0), 0.0))
             window.grab().save(args.screenshot)
         await closed
         return 0

@@ -17,11 +17,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QW
 
 from sfmonitor.discovery import DELIVERY, Limit, Limits, ReplayCheck, RestError
 
-from .palette import ERROR, LIVE, MUTED, WARNING
+from . import theme
 
 OK, LOW, EXHAUSTED, UNKNOWN = "ok", "low", "exhausted", "unknown"
 LOW_BELOW = 0.10  # under a tenth of the allocation left
-COLORS = {OK: LIVE, LOW: WARNING, EXHAUSTED: ERROR, UNKNOWN: MUTED}
+COLORS = {OK: "LIVE", LOW: "WARNING", EXHAUSTED: "ERROR", UNKNOWN: "MUTED"}  # theme names
 NEEDS_VIEW_SETUP = "limits unknown (needs View Setup)"
 REPLAY_TITLE = "Replay past events?"
 
@@ -125,7 +125,7 @@ class LimitsMeter(QWidget):
 
     def _paint(self, level: str) -> None:
         self.level = level
-        color = COLORS[level]
+        color = str(getattr(theme, COLORS[level]))  # the scheme on screen
         self.label.setStyleSheet(f"color: {color}" if level != OK else "")
         self.bar.setStyleSheet(
             "QProgressBar { border: none; background: rgba(128, 128, 128, 60); }"

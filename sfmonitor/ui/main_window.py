@@ -19,7 +19,6 @@ from PySide6.QtCore import QItemSelection, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QMainWindow,
     QMenu,
     QPushButton,
@@ -32,15 +31,18 @@ from PySide6.QtWidgets import (
 )
 
 from sfmonitor.store import CaptureStore, CredentialVault, Environment, EventQuery, Profile
+from sfmonitor.store.timeline import Timeline
 from sfmonitor.streaming import ConnectionState
 
+from .channel_colors import ChannelColors
 from .channels_flow import ChannelsFlow, channel_transports
 from .controller import MonitorController
-from .detail import DetailPane
-from .events_model import COLUMNS, EventsModel
+from .detail_tabs import DetailTabs
+from .events_model import EventsModel
 from .export_flow import ExportFlow
 from .filter_bar import FilterBar
 from .follow import FollowTail
+from .looks import Looks
 from .modal import Dialogs
 from .profiles_flow import ProfilesFlow
 from .resources import app_icon, icon
@@ -48,12 +50,12 @@ from .sidebar import ChannelSidebar
 from .sinks_status import SinkStatus
 from .status_bar import StatusBar
 from .tasks import Tasks
+from .timeline import TimelineStrip
 from .welcome import Welcome
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 DemoStarter = Callable[[CaptureStore], Awaitable[Any]]
-COLUMN_WIDTHS = (150, 200, 110, 120, 130)
 SHUTDOWN_TIMEOUT = 20.0
 
 
@@ -75,7 +77,8 @@ class MainWindow(QMainWindow):
         self.worker = worker or Worker()
         self.start_demo = start_demo  # from the composition root (app.py); None: no demo
         self.controller = MonitorController(store, self.worker, vault)
-        self.model = EventsModel(store, self.worker)
+        self.channel_colors = ChannelColors()  # stable per name; a person's choice per profile
+        self.model = EventsModel(store, self.worker, self.channel_colors)
         self.dialogs = Dialogs(self, settings)
         self.tasks = Tasks(on_error=lambda text: self.status.show_problem("", text))
         self.profile: Profile | None = None
@@ -94,6 +97,7 @@ class MainWindow(QMainWindow):
         self.channels = ChannelsFlow(self)
         self.exports = ExportFlow(self)
         self.sink_status = SinkStatus(self)
+        self.looks = Looks(self)  # colours, rates, columns, timeline, View and Help menus
         self._wire()
         self._restore_layout()
         self._show_title()
@@ -157,7 +161,7 @@ class MainWindow(QMainWindow):
         channel_menu.addAction(self.replay_action)
 
     def _make_central(self) -> None:
-        self.sidebar = ChannelSidebar()
+        self.sidebar = ChannelSidebar(self.channel_colors)
         self.filter_bar = FilterBar()
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -167,16 +171,14 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
         self.badge = QPushButton()
-        self.detail = DetailPane()
+        self.detail = DetailTabs(self.store, self.worker)
+        self.timeline = TimelineStrip(Timeline(self.store), self.worker, self.channel_colors)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.filter_bar)
+        top_layout.addWidget(self.timeline)
         top_layout.addWidget(self.table)
         top_layout.addWidget(self.badge, alignment=Qt.AlignmentFlag.AlignRight)
         self.right_splitter = QSplitter(Qt.Orientation.Vertical)
@@ -186,7 +188,7 @@ class MainWindow(QMainWindow):
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.main_splitter.addWidget(self.sidebar)
         self.main_splitter.addWidget(self.right_splitter)
-        self.main_splitter.setSizes([260, 1020])
+        self.main_splitter.setSizes([340, 940])  # chip, badge, counts, sparkline
         self.welcome = Welcome()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
@@ -211,7 +213,7 @@ class MainWindow(QMainWindow):
         self.export_action.triggered.connect(lambda: spawn(self.exports.export()))
         self.import_action.triggered.connect(lambda: spawn(self.exports.import_capture()))
         self.quit_action.triggered.connect(self.close)
-        self.find_action.triggered.connect(self.filter_bar.text.setFocus)
+        self.find_action.triggered.connect(self.looks.find)  # the filter, or the JSON's
         self.auto_connect_action.toggled.connect(
             lambda on: self.settings.setValue("auto_connect", on)
         )
@@ -258,6 +260,7 @@ class MainWindow(QMainWindow):
             self.status.show_profile(profile.name, where_of(profile), profile.is_production)
             self.stack.setCurrentIndex(1)
             self.settings.setValue("last_profile", profile.name)
+        self.looks.show_profile(profile, self.sidebar.channels())
         self.status.forget_totals()
         self.status.clear_channel_problems(set())
         self._show_title()
@@ -293,16 +296,17 @@ class MainWindow(QMainWindow):
 
     def current_query(self) -> EventQuery:
         pid = self.profile.id if self.profile and self.profile.id is not None else -1
-        return EventQuery(
+        query = EventQuery(
             pid,
             text=self.filter_bar.filter_text(),
             channels=frozenset(self.sidebar.selected()),
             kinds=self.filter_bar.kinds(),
             since_ms=self.filter_bar.since_ms(),
         )
+        return self.looks.query(query)
 
     def apply_filter(self) -> None:
-        self.detail.show_event("Select an event to see it whole", None)
+        self.detail.clear()
         self.model.set_query(self.current_query())
 
     def _selection_changed(self, _new: QItemSelection, _old: QItemSelection) -> None:
@@ -311,13 +315,13 @@ class MainWindow(QMainWindow):
             return
         row = self.model.row_at(rows[-1].row())
         if row is not None:
-            self.tasks.spawn(self._show_detail(row.id))
+            self.tasks.spawn(self.show_detail(row.id))
 
-    async def _show_detail(self, event_id: int) -> None:
+    async def show_detail(self, event_id: int) -> None:
         row = await self.worker.run(self.store.event, event_id)
         if row is not None:
             title = f"{row.channel} · replay id {row.replay_id} · {row.change}"
-            self.detail.show_event(title, row.raw)
+            self.detail.show_event(title, row.raw, row.id)
 
     # --- status --------------------------------------------------------------------------
 
@@ -336,6 +340,7 @@ class MainWindow(QMainWindow):
 
     def _events_stored(self, count: int) -> None:
         self.model.new_rows_stored()
+        self.looks.events_stored()
         if self.controller.capturing(self.profile):
             self.status.add_captured(count)
 
@@ -359,6 +364,7 @@ class MainWindow(QMainWindow):
         if self.profile is None or self.profile.id != profile_id:
             return  # another profile meanwhile
         self.sidebar.set_counts(counts)
+        self.looks.tick(counts)
         self.status.show_totals(captured=sum(counts.values()))
 
     def update_actions(self) -> None:
@@ -393,7 +399,6 @@ class MainWindow(QMainWindow):
             ("window/geometry", self.restoreGeometry),
             ("window/main_splitter", self.main_splitter.restoreState),
             ("window/right_splitter", self.right_splitter.restoreState),
-            ("window/columns", self.table.horizontalHeader().restoreState),
         ):
             value = s.value(key)
             if value is not None:
@@ -404,7 +409,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/main_splitter", self.main_splitter.saveState())
         s.setValue("window/right_splitter", self.right_splitter.saveState())
-        s.setValue("window/columns", self.table.horizontalHeader().saveState())
+        self.looks.save()
         s.sync()
 
     async def shutdown(self) -> None:
@@ -427,6 +432,9 @@ class MainWindow(QMainWindow):
                 await self.demo.emulator.stop()
             self.demo = None
         await self.model.settle()
+        await self.timeline.settle()
+        await self.detail.settle()
+        await self.worker.run(self.timeline.timeline.close)
 
 
 def where_of(profile: Profile) -> str:

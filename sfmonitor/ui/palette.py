@@ -1,9 +1,9 @@
-"""The window's own colours, in one place (each readable on light and dark backgrounds)."""
+"""Superseded by ``theme`` (colours for the light and the dark scheme); kept so that code
+written against it still imports. ``theme.ERROR`` etc. give the scheme on screen; these
+names are the light values, fixed at import."""
 
 from __future__ import annotations
 
-ERROR = "#cf222e"
-WARNING = "#9a6700"
-LIVE = "#1a7f37"
-PENDING = "#b07d00"
-MUTED = "#6e7781"
+from .theme import ERROR, LIVE, MUTED, PENDING, WARNING
+
+__all__ = ["ERROR", "LIVE", "MUTED", "PENDING", "WARNING"]

@@ -38,10 +38,10 @@ from sfmonitor.capture.logins import org_info, secrets_after
 from sfmonitor.store import AuthKind, Environment, OrgInfo, Profile, Secrets
 from sfmonitor.store.models import DEFAULT_CALLBACK_PORT, PRODUCTION_URL, SANDBOX_URL
 
+from . import theme
 from .browser_login import BrowserLogin
 from .fields import error_label, note_label, secret_field, show_error
 from .modal import Dialogs
-from .palette import MUTED, WARNING
 from .sf_orgs import SfOrgPicker
 
 KIND_LABELS = {
@@ -112,7 +112,7 @@ class ProfileDialog(QDialog):
         self.login_url = QLineEdit()
         self.login_url.setPlaceholderText("https://acme.my.salesforce.com")
         self.production_note = QLabel("This is a production org.")
-        self.production_note.setStyleSheet(f"color: {WARNING}; font-weight: bold")
+        self.production_note.setStyleSheet(f"color: {theme.colors().production}; font-weight: bold")
         self.kinds = QButtonGroup(self)
         self.kind_buttons: dict[AuthKind, QRadioButton] = {}
         for number, kind in enumerate(AuthKind):
@@ -157,7 +157,7 @@ class ProfileDialog(QDialog):
         for kind in (AuthKind.WEB, AuthKind.SF_CLI, AuthKind.JWT, AuthKind.CLIENT_CREDENTIALS):
             kinds.addWidget(self.kind_buttons[kind])
         legacy = QLabel("Legacy (blocked or discouraged in new orgs)")
-        legacy.setStyleSheet(f"color: {MUTED}")
+        legacy.setStyleSheet(f"color: {theme.MUTED}")
         kinds.addSpacing(6)
         kinds.addWidget(legacy)
         for kind in (AuthKind.PASSWORD, AuthKind.REFRESH_TOKEN):

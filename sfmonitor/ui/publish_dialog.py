@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from sfmonitor.discovery import EventForm
 from sfmonitor.discovery.publish import MAX_PUSH_PAYLOAD
 
-from .palette import ERROR, LIVE, MUTED, WARNING
+from . import theme
 from .publish_fields import FieldEditor
 from .publish_payloads import entry_of, parse_json, pretty, remember, without_nulls
 
@@ -89,7 +89,7 @@ class PublishDialog(QDialog):
         heading.setFont(font)
         layout.addWidget(heading)
         if production:
-            note = _label("Production org: every subscriber receives this event.", WARNING)
+            note = _label("Production org: every subscriber receives this event.", theme.WARNING)
             layout.addWidget(note)
         self.past = QComboBox()
         self._fill_history()
@@ -100,7 +100,7 @@ class PublishDialog(QDialog):
             layout.addWidget(self._event_tabs(self.form), 1)
         else:
             layout.addWidget(self._generic_editor(), 1)
-        self.errors = _label(color=ERROR)
+        self.errors = _label(color=theme.ERROR)
         self.errors.hide()
         layout.addWidget(self.errors)
         self.buttons = QDialogButtonBox(
@@ -149,8 +149,8 @@ class PublishDialog(QDialog):
             editor.changed.connect(self._form_changed)
             self.editors[spec.name] = editor
         note = "Fields marked * are required; an empty field is left out (Salesforce's default)."
-        rows.addRow(_label(note, MUTED))
-        self.form_note = _label(color=WARNING)
+        rows.addRow(_label(note, theme.MUTED))
+        self.form_note = _label(color=theme.WARNING)
         self.form_note.hide()
         rows.addRow(self.form_note)
         scroll = QScrollArea()
@@ -264,10 +264,10 @@ class PublishDialog(QDialog):
         _, problems = parse_json(self._need_form(), self.json.toPlainText())
         if problems:
             self.json_status.setText("\n".join(problems))
-            self.json_status.setStyleSheet(f"color: {ERROR}")
+            self.json_status.setStyleSheet(f"color: {theme.ERROR}")
         else:
             self.json_status.setText("Valid. null leaves a field out (Salesforce's default).")
-            self.json_status.setStyleSheet(f"color: {LIVE}")
+            self.json_status.setStyleSheet(f"color: {theme.LIVE}")
 
     def _need_form(self) -> EventForm:
         assert self.form is not None
@@ -294,7 +294,7 @@ class PublishDialog(QDialog):
         used = len(self.payload_text.toPlainText().encode())
         self.counter.setText(f"{used:,} / {MAX_PUSH_PAYLOAD:,} characters")
         over = used > MAX_PUSH_PAYLOAD
-        self.counter.setStyleSheet(f"color: {ERROR if over else MUTED}")
+        self.counter.setStyleSheet(f"color: {theme.ERROR if over else theme.MUTED}")
 
     def _problems(self) -> list[str]:
         """Every problem with the payload of the tab shown (empty: ready to send)."""

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from sfmonitor.store.validation import REPLAY_ID_MAX
 
-from .palette import ERROR, MUTED
+from . import theme
 
 NEW, ALL, REPLAY_ID, TIME = "new", "all", "replay_id", "time"
 RETENTION_MS = 72 * 3600 * 1000
@@ -81,12 +81,12 @@ class ReplayChoiceBox(QGroupBox):
         self.time.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.time.setToolTip("Your local time; events created before it are skipped.")
         self.error = QLabel()
-        self.error.setStyleSheet(f"color: {ERROR}")
+        self.error.setStyleSheet(f"color: {theme.ERROR}")
         self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
         self.error.hide()
         self.note = QLabel()
-        self.note.setStyleSheet(f"color: {MUTED}")
+        self.note.setStyleSheet(f"color: {theme.MUTED}")
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setWordWrap(True)
         self.note.hide()

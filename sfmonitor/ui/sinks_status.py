@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sfmonitor.sinks import Lag, SinkState
 
-from .palette import ERROR, WARNING
+from . import theme
 
 if TYPE_CHECKING:
     from sfmonitor.capture import Forwarding
@@ -44,7 +44,7 @@ def summary(lags: list[Lag], held: int = 0) -> tuple[str, str, str]:
     if held:
         details.append(f"Retention held back: {held:,} events kept until the sinks have them")
     details.append(WHERE)
-    color = ERROR if "failed" in counts else WARNING if "retrying" in counts else ""
+    color = theme.ERROR if "failed" in counts else theme.WARNING if "retrying" in counts else ""
     return text, "\n".join(details), color
 
 

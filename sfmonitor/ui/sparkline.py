@@ -19,7 +19,13 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
-from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from .theme import colors
 
@@ -112,14 +118,29 @@ class SparklineDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        super().paint(painter, option, index)
         values = index.data(VALUES_ROLE)
         if not values:
+            super().paint(painter, option, index)
             return
+        # the row's background across its width, its text left of the sparkline (elided)
+        whole = QStyleOptionViewItem(option)
+        self.initStyleOption(whole, index)
+        style = whole.widget.style() if whole.widget is not None else QApplication.style()
+        style.drawPrimitive(
+            QStyle.PrimitiveElement.PE_PanelItemViewItem, whole, painter, whole.widget
+        )
+        # at the item's right, or the view's visible right edge if the item is wider
+        right = option.rect.right()
+        viewport = getattr(whole.widget, "viewport", None)
+        if callable(viewport):
+            right = min(right, viewport().rect().right())
+        text = QStyleOptionViewItem(option)
+        text.rect = option.rect.adjusted(0, 0, right - option.rect.right() - SIZE.width() - 12, 0)
+        super().paint(painter, text, index)
         color = index.data(COLOR_ROLE)
         rect = QRectF(option.rect)
         box = QRectF(
-            rect.right() - SIZE.width() - 6,
+            right - SIZE.width() - 6,
             rect.center().y() - SIZE.height() / 2,
             SIZE.width(),
             SIZE.height(),

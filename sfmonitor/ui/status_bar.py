@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QStatusBar, QWidget
 from sfmonitor.streaming import ConnectionState
 
 from .controller import CONNECTION
-from .palette import ERROR, WARNING
+from .theme import colors
 
 ACTIVITY_SHOWN_MS = 30_000
 
@@ -61,7 +61,6 @@ class StatusBar(QStatusBar):
         self.profile_label = QLabel("No profile")
         self.profile_label.setTextFormat(Qt.TextFormat.PlainText)
         self.production_label = QLabel("PRODUCTION")
-        self.production_label.setStyleSheet(f"color: {WARNING}; font-weight: bold")
         self.production_label.hide()
         self.state_label = QLabel("Disconnected")
         self.state_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -73,7 +72,6 @@ class StatusBar(QStatusBar):
         self.activity_label.setContentsMargins(12, 0, 0, 0)
         self.activity_label.hide()
         self.error_label = ElidedLabel()
-        self.error_label.setStyleSheet(f"color: {ERROR}")
         self.error_label.hide()
         self.rate_label = QLabel("0.0 events/s")
         self.total_label = QLabel("0 shown")
@@ -89,6 +87,7 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.sinks_label)
         self.addPermanentWidget(self.rate_label)
         self.addPermanentWidget(self.total_label)
+        self.restyle()
         self._state = ConnectionState.STOPPED
         self._state_text = "Disconnected"
         self._retry_at: float | None = None
@@ -102,6 +101,12 @@ class StatusBar(QStatusBar):
         self._countdown = QTimer(self)
         self._countdown.setInterval(250)
         self._countdown.timeout.connect(self._render_state)
+
+    def restyle(self) -> None:
+        """The production mark and the problem in the scheme on screen (theme changes)."""
+        scheme = colors()
+        self.production_label.setStyleSheet(f"color: {scheme.production}; font-weight: bold")
+        self.error_label.setStyleSheet(f"color: {scheme.error}")
 
     # --- profile -----------------------------------------------------------------------
 

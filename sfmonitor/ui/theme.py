@@ -265,10 +265,20 @@ class ThemeManager(QObject):
             self.changed.emit(wanted)
 
 
-def apply_theme(app: QApplication, name: str) -> ThemeManager:
-    """Apply ``name`` ("light", "dark", "system") to ``app``; the app's one manager."""
+def theme_manager(app: QApplication | None = None) -> ThemeManager:
+    """The application's one manager (made, with nothing applied, if there is none)."""
+    if app is None:
+        instance = QApplication.instance()
+        assert isinstance(instance, QApplication)
+        app = instance
     manager = app.findChild(ThemeManager)
     if manager is None:
         manager = ThemeManager(app)
+    return manager
+
+
+def apply_theme(app: QApplication, name: str) -> ThemeManager:
+    """Apply ``name`` ("light", "dark", "system") to ``app``; the app's one manager."""
+    manager = theme_manager(app)
     manager.set_theme(name)
     return manager

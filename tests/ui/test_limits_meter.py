@@ -37,7 +37,7 @@ from sfmonitor.ui.limits_meter import (
     compact,
     replay_question,
 )
-from sfmonitor.ui.palette import ERROR, LIVE, MUTED, WARNING
+from sfmonitor.ui.theme import ERROR, LIVE, MUTED, WARNING
 from tests.discovery.conftest import LIMITED, credentials, login, users
 from tests.discovery.test_limits import replay_all
 

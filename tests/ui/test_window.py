@@ -108,8 +108,8 @@ async def test_detail_pane_shows_the_event_as_plain_json(
     await wait_until(lambda: window.model.rowCount() == 1 and window.model.row_at(0) is not None)
     assert window.model.index(0, 5).data() == payload  # shown literally in the table
     window.table.selectRow(0)
-    await wait_until(lambda: payload in window.detail.text.toPlainText())
-    assert window.detail.copy.isEnabled()
+    await wait_until(lambda: payload in window.detail.json.text.toPlainText())
+    assert window.detail.json.copy_json_button.isEnabled()
 
 
 async def test_replay_last_24_hours_stores_every_retained_event_once(
