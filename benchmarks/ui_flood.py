@@ -62,6 +62,7 @@ from sfmonitor.store import (  # noqa: E402
 )
 from sfmonitor.ui.channel_view import profile_key  # noqa: E402
 from sfmonitor.ui.column_chooser import columns_to_text, fixed_columns, with_field  # noqa: E402
+from sfmonitor.ui.gc_guard import GuiThreadCollector  # noqa: E402
 from sfmonitor.ui.launch import tune_runtime  # noqa: E402
 from sfmonitor.ui.main_window import MainWindow  # noqa: E402
 
@@ -320,6 +321,8 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
         window = MainWindow(store, CredentialVault(), settings)
         window.show()
         tune_runtime()  # as the app does after start-up
+        collector = GuiThreadCollector(app)  # and collects cycles on this thread only
+        collector.start()
         heartbeat = Heartbeat()
         heartbeat.start()
         await asyncio.sleep(2.0)
@@ -373,6 +376,7 @@ async def run(args: argparse.Namespace, app: QApplication) -> None:
                 f"count) {floor * 1000:.0f} ms; ratio {med / floor:.2f}"
             )
         await window.shutdown()
+        collector.stop()
         store.close()
         child = subprocess.run(
             [sys.executable, "-c", MEMORY_CHILD, str(work / "data"), str(ROOT)],
