@@ -5,6 +5,7 @@ No Qt here; the window and the headless command both use it."""
 
 from .clients import ReplayBook, make_client, policy_replay
 from .pipeline import Capture, CaptureError, CaptureStats
+from .rest import RestAccess, RestCredentials, profile_credentials
 from .writer import StoreWriteError, StoreWriter
 
 __all__ = [
@@ -12,8 +13,11 @@ __all__ = [
     "CaptureError",
     "CaptureStats",
     "ReplayBook",
+    "RestAccess",
+    "RestCredentials",
     "StoreWriteError",
     "StoreWriter",
     "make_client",
     "policy_replay",
+    "profile_credentials",
 ]

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sfmonitor.logs import register_secret
-from sfmonitor.store import CaptureStore, Gap, IngestResult, Profile, Secrets, Subscription
+from sfmonitor.store import (
+    CaptureStore,
+    Gap,
+    IngestResult,
+    Profile,
+    ReplayState,
+    Secrets,
+    Subscription,
+)
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelChange,
@@ -31,6 +39,7 @@ from sfmonitor.streaming import (
 from sfmonitor.streaming.policy import Backoff
 
 from .clients import ReplayBook, make_client
+from .rest import RestCredentials
 from .writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -104,6 +113,13 @@ class Capture:
         self._backoff = Backoff(base=1.0, cap=60.0)
         # channel -> epoch seconds: while replaying, events created earlier are not kept
         self.replay_cutoffs: dict[str, float] = {}
+        self._rest: RestCredentials | None = None
+
+    def rest_credentials(self) -> RestCredentials:
+        """REST access (discovery, limits, publish) through this capture's own client."""
+        if self._rest is None:
+            self._rest = RestCredentials(self.client, self.profile.api_version)
+        return self._rest
 
     def _written(
         self, then: Callable[[IngestResult], None] | None
@@ -196,10 +212,14 @@ class Capture:
         self.channels.add(channel)
         await self.client.subscribe(channel, replay)
 
-    async def add_channel(self, sub: Subscription) -> None:
+    async def add_channel(self, sub: Subscription, since_ms: int | None = None) -> None:
         """A channel added (again) while capturing: it starts from ``sub.replay_policy``
-        (the user's choice wins over where an earlier subscription of it stopped)."""
+        (the user's choice wins over where an earlier subscription of it stopped), or
+        from a time (``since_ms``: every retained event, those created earlier dropped,
+        as the store's ``mark_live_since`` makes it after a restart)."""
         self.book.set_policy(sub.channel, sub.replay_policy)
+        if since_ms is not None:
+            self.book.states[sub.channel] = ReplayState(sub.channel, None, None, since_ms)
         await self.subscribe(sub.channel)
 
     async def unsubscribe(self, channel: str) -> None:

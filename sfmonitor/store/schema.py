@@ -109,6 +109,23 @@ MIGRATIONS: list[str] = [
         WHERE replay_id IS NOT NULL;
     """,
 ]
+
+
+def profile_notes_table() -> str:
+    """v5: what the app keeps per profile besides the capture (the last channel discovery,
+    the payloads published), dropped with the profile; never a secret."""
+    return """
+    CREATE TABLE profile_notes (
+        profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,              -- discovery | publish:<channel>
+        value TEXT NOT NULL,            -- JSON
+        updated_at INTEGER NOT NULL,    -- ms since the epoch, UTC
+        PRIMARY KEY (profile_id, key)
+    ) STRICT;
+    """
+
+
+MIGRATIONS.append(profile_notes_table())
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

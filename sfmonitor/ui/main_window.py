@@ -37,12 +37,16 @@ from sfmonitor.streaming import ConnectionState
 from .channels_flow import ChannelsFlow
 from .controller import MonitorController
 from .detail import DetailPane
+from .discovery_flow import DiscoveryFlow
 from .events_model import COLUMNS, EventsModel
 from .export_flow import ExportFlow
 from .filter_bar import FilterBar
 from .follow import FollowTail
+from .limits_flow import LimitsFlow
 from .modal import Dialogs
+from .org_access import OrgAccess
 from .profiles_flow import ProfilesFlow
+from .publish_flow import PublishFlow
 from .resources import app_icon, icon
 from .sidebar import ChannelSidebar
 from .status_bar import StatusBar
@@ -92,6 +96,10 @@ class MainWindow(QMainWindow):
         self.profiles = ProfilesFlow(self)
         self.channels = ChannelsFlow(self)
         self.exports = ExportFlow(self)
+        self.access = OrgAccess(self)
+        self.discovery = DiscoveryFlow(self)
+        self.limits = LimitsFlow(self)
+        self.publishing = PublishFlow(self)
         self._wire()
         self._restore_layout()
         self._show_title()
@@ -109,7 +117,9 @@ class MainWindow(QMainWindow):
         self.connect_action = self._action("Connect", "connect")
         self.connect_action.setToolTip("Connect the profile shown, or set up a new one")
         self.disconnect_action = self._action("Disconnect", "disconnect")
-        self.add_channel_action = self._action("Add channel…", "add-channel", "Ctrl+N")
+        self.add_channels_action = self._action("Add channels…", "add-channel", "Ctrl+Shift+N")
+        self.add_channel_action = self._action("Add by name…", "", "Ctrl+N")
+        self.publish_action = self._action("Publish…", "", "Ctrl+Shift+P")
         self.replay_action = self._action("Replay last 24 hours", "replay", "Ctrl+R")
         self.pause_action = self._action("Pause view", "pause", Qt.Key.Key_Space)
         self.pause_action.setCheckable(True)
@@ -136,7 +146,7 @@ class MainWindow(QMainWindow):
         for action in (
             self.connect_action,
             self.disconnect_action,
-            self.add_channel_action,
+            self.add_channels_action,
             self.replay_action,
             self.pause_action,
             self.export_action,
@@ -151,7 +161,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         channel_menu = self.menuBar().addMenu("&Channels")
-        channel_menu.addAction(self.add_channel_action)
+        for action in (self.add_channels_action, self.add_channel_action, self.publish_action):
+            channel_menu.addAction(action)
         channel_menu.addAction(self.replay_action)
 
     def _make_central(self) -> None:
@@ -203,6 +214,8 @@ class MainWindow(QMainWindow):
         self.delete_profile_action.triggered.connect(lambda: spawn(profiles.delete_current()))
         self.disconnect_action.triggered.connect(lambda: spawn(self.disconnect_profile()))
         self.add_channel_action.triggered.connect(lambda: spawn(channels.add()))
+        self.add_channels_action.triggered.connect(lambda: spawn(self.discovery.add_channels()))
+        self.publish_action.triggered.connect(lambda: spawn(self.publishing.publish()))
         self.replay_action.triggered.connect(
             lambda: spawn(channels.replay(self.sidebar.selected() or self.sidebar.channels()))
         )
@@ -358,7 +371,8 @@ class MainWindow(QMainWindow):
         shown_connected = c.connected and c.capturing(profile)
         self.connect_action.setEnabled(not (writable and shown_connected))
         self.disconnect_action.setEnabled(c.connected)
-        self.add_channel_action.setEnabled(writable)
+        for action in (self.add_channel_action, self.add_channels_action, self.publish_action):
+            action.setEnabled(writable)
         self.replay_action.setEnabled(writable and c.live and c.capturing(profile))
         self.export_action.setEnabled(profile is not None)
         self.edit_profile_action.setEnabled(editable)

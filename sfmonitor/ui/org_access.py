@@ -1,0 +1,73 @@
+"""REST access to the org of a profile, for the window's discovery, limits and publish flows.
+
+The capture of that profile lends its client's login (``Capture.rest_credentials()``);
+a profile that is not capturing logs in with its own client, built from its secrets (the
+keyring's, or the demo's). Every call runs off the Qt thread (``offthread``) and is tried
+once more after a new login when Salesforce answers 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sfmonitor.capture import RestAccess, RestCredentials, profile_credentials
+from sfmonitor.store import Environment, KeyringUnavailableError, Profile, Secrets
+from sfmonitor.streaming import AuthenticationError
+
+from .offthread import run_off_thread
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+T = TypeVar("T")
+
+
+class NoAccess(Exception):
+    """No way to log in to this profile's org from here (no secrets, an export)."""
+
+
+class OrgAccess:
+    def __init__(self, window: MainWindow) -> None:
+        self.w = window
+        self._idle: dict[int, tuple[Profile, RestCredentials]] = {}
+
+    async def credentials(self, profile: Profile) -> RestCredentials:
+        c = self.w.controller
+        if c.capturing(profile) and c.capture is not None:
+            return c.capture.rest_credentials()
+        if profile.id is None or profile.read_only:
+            raise NoAccess(f"{profile.name} is an opened export: it has no org to ask")
+        known = self._idle.get(profile.id)
+        if known is not None and known[0] == profile:
+            return known[1]
+        credentials = profile_credentials(profile, await self._secrets(profile))
+        self._idle[profile.id] = (profile, credentials)
+        return credentials
+
+    async def _secrets(self, profile: Profile) -> Secrets:
+        demo = self.w.demo
+        if profile.environment is Environment.DEMO and demo is not None:
+            return demo.secrets  # type: ignore[no-any-return]
+        try:
+            secrets = await self.w.worker.run(self.w.vault.load, profile.name)
+        except KeyringUnavailableError as exc:
+            raise NoAccess(f"the keyring cannot be read ({exc}): connect first") from None
+        if secrets is None:
+            raise NoAccess(f"no secrets for {profile.name} in the keyring: connect first")
+        return secrets
+
+    async def call(self, profile: Profile, op: Callable[[RestAccess], Coroutine[Any, Any, T]]) -> T:
+        """``op(access)`` on a loop of its own in another thread (its result, or what it
+        raised); ``NoAccess`` when there is no way in."""
+        credentials = await self.credentials(profile)
+
+        async def off_thread(access: RestAccess) -> T:
+            return await run_off_thread(lambda: op(access))
+
+        try:
+            return await credentials.call(off_thread)
+        except AuthenticationError:
+            if profile.id is not None:
+                self._idle.pop(profile.id, None)  # the secrets may have changed since
+            raise
