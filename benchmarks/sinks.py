@@ -13,6 +13,10 @@ Per sink, rounds alternate (medians printed):
             or forwarder: aiokafka's producer, asyncpg's executemany, write + fsync.
   no-sink   the same flood through the capture into the store, with no forwarder: the
             ceiling that the forwarding path shares the two cores with.
+  command   paced and flood again through the real ``sfmonitor capture --sink URL`` (a
+            process of its own: emulator -> store -> sink), the lag read from its status
+            line every 0.1 s; printed beside the in-process figures of the same rounds, with
+            the ratio of the two floods (what the command costs over the library path).
 
     python benchmarks/sinks.py [--rate 5000] [--seconds 10] [--flood 30000] [--rounds 3]
                                [--sinks kafka,postgres,ndjson]
@@ -22,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -41,7 +47,9 @@ from sfmonitor.sinks import Forwarder, OutboxRecord, SqliteOutbox  # noqa: E402
 from sfmonitor.sinks.postgres import insert_sql, jsonb_text, table_ddl  # noqa: E402
 from sfmonitor.store import CaptureStore, EventQuery  # noqa: E402
 from sfmonitor.streaming import ChannelChange, ChannelStatus  # noqa: E402
+from tests.helpers.emulator_thread import SECRETS_STDIN  # noqa: E402
 from tests.helpers.profiles import save_emulator_profile  # noqa: E402
+from tests.sinks.capture_proc import NO_KEYRING, Status, parse_status  # noqa: E402
 from tests.sinks.helpers import CHANNELS, capturing, forwarder_for  # noqa: E402
 from tests.sinks.servers import PG_PASSWORD, Postgres, Tansu, pg_bindir, tansu_binary  # noqa: E402
 
@@ -183,6 +191,97 @@ def _live_channels(capture: Capture) -> set[str]:
     return live
 
 
+class Command:
+    """``sfmonitor capture --sink URL`` in a process of its own; its stderr parsed as it
+    comes (which channels are live, the newest status line)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.live: set[str] = set()
+        self.status: Status | None = None
+        self.reader = asyncio.ensure_future(self._read())
+
+    @classmethod
+    async def start(cls, folder: Path, url: str) -> Command:
+        proc = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "sfmonitor", "--data-dir", str(folder), "capture"),
+            *("--profile", "Emu", "--secrets-stdin", "--sink", url, "--status-every", "0.1"),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=ROOT,
+            env={**os.environ, **NO_KEYRING},
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(SECRETS_STDIN.encode())
+        proc.stdin.close()
+        return cls(proc)
+
+    async def _read(self) -> None:
+        assert self.proc.stderr is not None
+        async for raw in self.proc.stderr:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("sfmonitor: subscribed to "):
+                self.live.add(line.rsplit(" ", 1)[1])
+            self.status = parse_status(line) or self.status
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        while not condition():
+            if self.proc.returncode is not None or self.reader.done():
+                raise RuntimeError(f"sfmonitor capture exited ({self.proc.returncode})")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(signal.SIGTERM)
+        await self.proc.wait()
+        await self.reader
+
+
+async def _through_command(
+    sink: Sink, publish: Callable[[Emulator], Awaitable[int]]
+) -> tuple[float, list[float]]:
+    """One round through the real command: (events/s from the first publish until its
+    status line says all were forwarded, the lags it printed)."""
+    with tempfile.TemporaryDirectory(dir=sink.folder) as tmp:
+        folder = Path(tmp) / "data"
+        async with Emulator(EmulatorConfig(connect_timeout=2.0)) as emulator:
+            emulator.org.ensure_topic("Foo")
+            with CaptureStore.open(folder) as store:
+                save_emulator_profile(store, emulator.url, CHANNELS)
+            command = await Command.start(folder, sink.url())
+            try:
+                await command.until(
+                    lambda: (
+                        len(command.live) == len(CHANNELS)
+                        and command.status is not None
+                        and command.status.state == "forwarding"
+                    )
+                )
+                lags: list[float] = []
+                sampler = asyncio.ensure_future(_sampled_status(command, lags))
+                start = time.perf_counter()
+                total = await publish(emulator)
+                await command.until(
+                    lambda: (
+                        command.status is not None
+                        and command.status.forwarded >= total
+                        and command.status.behind == 0
+                    )
+                )
+                elapsed = time.perf_counter() - start
+                sampler.cancel()
+            finally:
+                await command.stop()
+    return total / elapsed, lags
+
+
+async def _sampled_status(command: Command, lags: list[float]) -> None:
+    while True:
+        lags.append(command.status.seconds if command.status is not None else 0.0)
+        await asyncio.sleep(SAMPLE)
+
+
 async def capture_only(root: Path, count: int) -> float:
     """Events/s of a flood through the capture into the store, with no sink (the ceiling
     the forwarding path shares the machine with)."""
@@ -236,7 +335,8 @@ def _pct(values: list[float], q: float) -> float:
 
 async def bench(sink: Sink, args: argparse.Namespace) -> dict[str, Any]:
     paced_rates, p95s, maxes, flood_rates, bare_rates, stores = [], [], [], [], [], []
-    for _ in range(args.rounds):  # alternate: paced, flood, bare, capture only
+    cmd_paced, cmd_p95s, cmd_maxes, cmd_floods = [], [], [], []
+    for _ in range(args.rounds):  # alternate: paced, flood, bare, capture only, command
         rate, lags, _records = await _through(sink, paced(args.rate, args.seconds))
         paced_rates.append(rate)
         p95s.append(_pct(lags, 0.95))
@@ -245,7 +345,16 @@ async def bench(sink: Sink, args: argparse.Namespace) -> dict[str, Any]:
         flood_rates.append(rate)
         bare_rates.append(len(records) / await sink.bare(records))
         stores.append(await capture_only(sink.folder, args.flood))
+        rate, lags = await _through_command(sink, paced(args.rate, args.seconds))
+        cmd_paced.append(rate)
+        cmd_p95s.append(_pct(lags, 0.95))
+        cmd_maxes.append(max(lags, default=0.0))
+        cmd_floods.append((await _through_command(sink, flood(args.flood)))[0])
     return {
+        "cmd_paced": statistics.median(cmd_paced),
+        "cmd_lag_p95": statistics.median(cmd_p95s),
+        "cmd_lag_max": statistics.median(cmd_maxes),
+        "cmd_flood": statistics.median(cmd_floods),
         "store": statistics.median(stores),
         "paced": statistics.median(paced_rates),
         "lag_p95": statistics.median(p95s),
@@ -286,6 +395,7 @@ async def main(args: argparse.Namespace) -> None:
         f"{'sink':<9} {'paced ev/s':>10} {'lag p95':>8} {'lag max':>8} {'flood ev/s':>11} "
         f"{'bare ev/s':>10} {'no-sink ev/s':>12} {'flood/no-sink':>13}"
     )
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="sfmonitor-bench-sinks-") as tmp:
         for kind, server in servers.items():
             try:
@@ -303,6 +413,24 @@ async def main(args: argparse.Namespace) -> None:
                 f"{r['flood']:>11.0f} {r['bare']:>10.0f} {r['store']:>12.0f} "
                 f"{r['flood'] / r['store']:>13.2f}  {verdict}"
             )
+            results[kind] = r
+    _print_command(results, args.rate)
+
+
+def _print_command(results: dict[str, dict[str, Any]], rate: int) -> None:
+    """The same path through the real ``sfmonitor capture --sink`` command."""
+    print(
+        f"\nthrough `sfmonitor capture --sink` (its own process; lag from its status line)\n"
+        f"{'sink':<9} {'paced ev/s':>10} {'lag p95':>8} {'lag max':>8} {'flood ev/s':>11} "
+        f"{'in-process flood':>16} {'command/in-process':>18}"
+    )
+    for kind, r in results.items():
+        ok = r["cmd_paced"] >= 0.95 * rate and r["cmd_lag_max"] < 2.0
+        print(
+            f"{kind:<9} {r['cmd_paced']:>10.0f} {r['cmd_lag_p95']:>7.2f}s "
+            f"{r['cmd_lag_max']:>7.2f}s {r['cmd_flood']:>11.0f} {r['flood']:>16.0f} "
+            f"{r['cmd_flood'] / r['flood']:>18.2f}  {'ok' if ok else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

@@ -62,7 +62,12 @@ def test_profiles_add_list_remove(
     ("argv", "stdin", "code", "words"),
     [
         (["profiles", "add", "P", "--login-url", "ftp://x", "--client-id", "c"], "", 2, "https://"),
-        (["profiles", "add", "P", "--sandbox", "--client-id", "c"], "", 2, "--username"),
+        (
+            ["profiles", "add", "P", "--sandbox", "--auth", "password", "--client-id", "c"],
+            "",
+            2,
+            "--username",
+        ),
         (
             [
                 "profiles",

@@ -194,10 +194,14 @@ def test_everything_that_holds_event_data_is_private(tmp_path: Path) -> None:
     # a file of schema v3 (an earlier version): opening it upgrades it, after a backup
     capture_with_events(folder, 10)
     conn = sqlite3.connect(folder / "capture.db")
+    # the columns of the login kinds (a later step) go too
+    login = ("callback_port", "sf_org", "key_file", "org_id", "org_name", "org_user", "org_kind")
     conn.executescript(
         "DROP TABLE store_identity; DROP INDEX events_replay; "
         "CREATE UNIQUE INDEX events_replay ON events (profile_id, channel, replay_id) "
-        "WHERE replay_id IS NOT NULL; PRAGMA user_version = 3;"
+        "WHERE replay_id IS NOT NULL; "
+        + "".join(f"ALTER TABLE profiles DROP COLUMN {column}; " for column in login)
+        + "PRAGMA user_version = 3;"
     )
     conn.close()
     (folder / "capture.db").chmod(0o644)

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from sfmonitor.emulator import DEFAULT_CLIENT_ID, DEFAULT_USERNAME
 from sfmonitor.store import CaptureStore, EventQuery
+from tests.auth.conftest import free_port
+from tests.helpers.browser import stand_in_browser
 from tests.helpers.emulator_thread import SECRETS_STDIN, emulator_thread, profiles_add
 from tests.helpers.long_run import RUN_SECONDS, app_env, keeps_capturing
 from tests.helpers.waiting import wait_until_blocking
@@ -122,6 +125,34 @@ def test_frozen_headless_capture_demo(frozen_app: Path, tmp_path: Path) -> None:
         assert store.count(EventQuery()) >= 5
 
 
+def test_frozen_capture_demo_over_pubsub(frozen_app: Path, tmp_path: Path) -> None:
+    """The packaged app subscribes over the Pub/Sub API (gRPC, protobuf, fastavro bundled)."""
+    command = ["capture", "--demo", "--transport", "pubsub", "--ndjson", "-"]
+    proc = subprocess.Popen(
+        [str(frozen_app), "--data-dir", str(tmp_path / "d"), *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env(),
+    )
+    try:
+        assert proc.stdout is not None
+        over_pubsub = 0
+        while over_pubsub < 3:
+            line = proc.stdout.readline()
+            assert line, "the capture ended"
+            over_pubsub += b'"pubsub":{"replayId":"' in line
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    with CaptureStore.open(tmp_path / "d", read_only=True) as store:
+        (profile,) = store.profiles()
+        states = store.replay_states(profile.id or 0)
+        assert sum(s.transport == "pubsub" and bool(s.replay_bytes) for s in states.values()) >= 1
+        assert store.avro_schemas()
+
+
 def test_frozen_app_keeps_secrets_in_the_secret_service(
     frozen_app: Path, tmp_path: Path, secret_service_env: dict[str, str]
 ) -> None:
@@ -195,6 +226,57 @@ def test_frozen_app_keeps_secrets_in_the_secret_service(
 def stored(folder: Path) -> int:
     with CaptureStore.open(folder, read_only=True) as store:
         return store.count(EventQuery())
+
+
+def test_frozen_app_logs_in_in_the_browser_then_captures(
+    frozen_app: Path, tmp_path: Path, secret_service_env: dict[str, str]
+) -> None:
+    """``profiles add --auth web`` of the packaged app: ``$BROWSER`` (a stand-in) opens the
+    emulator's authorize page, which approves at once; the refresh token goes to a real
+    Secret Service; a capture then logs in with it and stores an event."""
+    folder = str(tmp_path / "d")
+    keys = ("DBUS_SESSION_BUS_ADDRESS", "XDG_DATA_HOME", "XDG_RUNTIME_DIR")
+    run_env = {**env(), **{k: secret_service_env[k] for k in keys}}
+    run_env.pop("PYTHON_KEYRING_BACKEND")
+    browser = stand_in_browser(tmp_path / "browser")
+    run_env["BROWSER"] = str(browser.path)
+    port = free_port()
+    with emulator_thread(connect_timeout=1.0, auto_approve=True) as emu:
+        app = emu.emulator.org.apps[DEFAULT_CLIENT_ID]
+        emu.call(lambda: app.callback_urls.append(f"http://localhost:{port}/OauthRedirect"))
+        add = subprocess.run(
+            [
+                *(str(frozen_app), "--data-dir", folder, "profiles", "add", "Web"),
+                *("--login-url", emu.url, "--auth", "web", "--client-id", DEFAULT_CLIENT_ID),
+                *("--callback-port", str(port), "--channel", "/u/news"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=run_env,
+        )
+        assert add.returncode == 0, add.stderr
+        assert f"logged in as {DEFAULT_USERNAME} · sfmonitor emulator (production)" in add.stderr
+        assert browser.seen()[0].startswith(f"{emu.url}/services/oauth2/authorize?")
+        proc = subprocess.Popen(
+            [str(frozen_app), "--data-dir", folder, "capture", "--profile", "Web"],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=run_env,
+        )
+        try:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                if "subscribed to /u/news" in line or "login refused" in line:
+                    break
+            emu.call(lambda: emu.emulator.org.publish_any("/u/news", "after a browser login"))
+            wait_until_blocking(lambda: stored(tmp_path / "d") >= 1, 30, "an event")
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+        finally:
+            proc.kill()
+        assert proc.returncode == 0
+    assert stored(tmp_path / "d") == 1
 
 
 @pytest.mark.long

@@ -1,5 +1,6 @@
-"""A short chaos soak (the long one is benchmarks/soak.py): events of every kind while a
-fault fires every second; every event stored once, except those a recorded gap covers."""
+"""A short chaos soak (the long one is benchmarks/soak.py): events of every kind, over
+CometD and the Pub/Sub API in one capture, while a fault of either fires every second;
+every event stored once, except those a recorded gap covers."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.soak import FAULTS, soak
+from tests.helpers.soak import CHANNELS, FAULTS, PUBSUB_CHANNELS, soak
 
 pytestmark = pytest.mark.asyncio
 
@@ -24,3 +25,4 @@ async def test_short_chaos_soak(tmp_path: Path) -> None:
     assert result.stored + result.accounted == result.published
     assert sum(result.faults.values()) >= 8
     assert set(result.faults) <= set(FAULTS)
+    assert result.over_pubsub >= 12_000 * len(PUBSUB_CHANNELS) // len(CHANNELS) - result.accounted

@@ -36,7 +36,13 @@ from .login import (
 )
 from .loopback import DEFAULT_PATH, DEFAULT_PORT
 from .sfcli import SfCli, SfCliSource, SfOrg, SfSession
-from .sources import ClientCredentialsSource, JwtSource, OAuthSource, RefreshTokenSource
+from .sources import (
+    ClientCredentialsSource,
+    JwtSource,
+    OAuthSource,
+    PasswordSource,
+    RefreshTokenSource,
+)
 from .tokens import Tokens
 from .web import DEFAULT_SCOPE, DEFAULT_TIMEOUT, WebLogin, system_browser
 
@@ -60,6 +66,7 @@ __all__ = [
     "LoginResult",
     "OAuthHttp",
     "OAuthSource",
+    "PasswordSource",
     "RefreshTokenSource",
     "SfCli",
     "SfCliSource",

@@ -85,8 +85,8 @@ class SfCli:
             "sf_not_found",
             f"the Salesforce CLI ({wanted}) was not found"
             + ("" if os.sep in wanted else " on PATH"),
-            hint="Install it (https://developer.salesforce.com/tools/salesforcecli) or give "
-            "the path of its sf executable in the profile",
+            hint="Install it (https://developer.salesforce.com/tools/salesforcecli) so that "
+            "sf is on PATH (sfmonitor runs sf, else sfdx), and log it in to your org",
         )
 
     async def list_orgs(self) -> list[SfOrg]:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..streaming.errors import AuthenticationError
 from . import jwt
-from .errors import CLIENT_CREDENTIALS, JWT, REFRESH, explain
+from .errors import CLIENT_CREDENTIALS, JWT, PASSWORD, REFRESH, explain
 from .http import PostForm
 from .tokens import Tokens, parse_tokens
 
@@ -106,7 +106,10 @@ class RefreshTokenSource(OAuthSource):
 
 
 class JwtSource(OAuthSource):
-    """The JWT bearer grant: a fresh signed assertion for every token (no refresh token)."""
+    """The JWT bearer grant: a fresh signed assertion for every token (no refresh token).
+
+    Made ``from_key_file``, the key is read from its file at the first login (a missing
+    or unreadable file is a LoginError then, naming the file, not when the source is made)."""
 
     kind = JWT
 
@@ -115,14 +118,18 @@ class JwtSource(OAuthSource):
         login_url: str,
         client_id: str,
         username: str,
-        private_key: rsa.RSAPrivateKey,
+        private_key: rsa.RSAPrivateKey | None,
         *,
         audience: str | None = None,
         profile: str | None = None,
+        key_file: str | Path | None = None,
+        passphrase: bytes | None = None,
     ) -> None:
         super().__init__(login_url, client_id, profile)
         self.username = username
         self._key = private_key
+        self.key_file = key_file
+        self._passphrase = passphrase
         self.audience = (audience or self.login_url).rstrip("/")
 
     @classmethod
@@ -136,11 +143,27 @@ class JwtSource(OAuthSource):
         passphrase: bytes | None = None,
         audience: str | None = None,
         profile: str | None = None,
+        lazy: bool = False,
     ) -> JwtSource:
-        key = jwt.load_private_key(key_file, passphrase)
-        return cls(login_url, client_id, username, key, audience=audience, profile=profile)
+        """A source signing with the key of ``key_file``: read now, or with ``lazy`` at
+        the first login."""
+        key = None if lazy else jwt.load_private_key(key_file, passphrase)
+        return cls(
+            login_url,
+            client_id,
+            username,
+            key,
+            audience=audience,
+            profile=profile,
+            key_file=key_file,
+            passphrase=passphrase,
+        )
 
     def form(self) -> dict[str, str]:
+        if self._key is None:
+            if self.key_file is None:
+                raise ValueError("a JwtSource needs a private key or a key file")
+            self._key = jwt.load_private_key(self.key_file, self._passphrase)
         signed = jwt.assertion(self._key, self.client_id, self.username, self.audience)
         return {"grant_type": jwt.GRANT_TYPE, "assertion": signed}
 
@@ -161,4 +184,36 @@ class ClientCredentialsSource(OAuthSource):
             "grant_type": "client_credentials",
             "client_id": self.client_id,
             "client_secret": self._client_secret,
+        }
+
+
+class PasswordSource(OAuthSource):
+    """The legacy username-password grant (``password`` = password + security token where
+    the org needs one). A refusal says that the org may block this flow (the default since
+    Summer '23) and proposes the browser login (``explain``)."""
+
+    kind = PASSWORD
+
+    def __init__(
+        self,
+        login_url: str,
+        client_id: str,
+        client_secret: str,
+        username: str,
+        password: str,
+        *,
+        profile: str | None = None,
+    ) -> None:
+        super().__init__(login_url, client_id, profile)
+        self.username = username
+        self._client_secret = client_secret
+        self._password = password
+
+    def form(self) -> dict[str, str]:
+        return {
+            "grant_type": "password",
+            "client_id": self.client_id,
+            "client_secret": self._client_secret,
+            "username": self.username,
+            "password": self._password,
         }

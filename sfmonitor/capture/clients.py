@@ -1,5 +1,6 @@
 """The clients a capture uses: where each channel resumes (``ReplayBook``, read from the
-store before the first subscribe) and the streaming client of a profile's login kind.
+store before the first subscribe) and the streaming client of a profile, whatever its
+login kind (its token source comes from ``logins``).
 
 The seed library persists replay ids through ``ReplayMixin.store_replay_id``; a capture
 does not: the store writes each event and its channel's replay id in ONE transaction (the
@@ -9,21 +10,22 @@ client only reads where to resume (``get_last_replay_id`` → ``ReplayBook``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sfmonitor.store import AuthKind, Profile, ReplayState, Secrets
+from sfmonitor.store import Profile, ReplayState, Secrets
 from sfmonitor.store.validation import replay_policy_problem
 from sfmonitor.streaming import (
     AutoReconnectMixin,
     AutoVersionMixin,
-    BaseSalesforceStreaming,
     LiveSince,
-    PasswordSalesforceStreaming,
-    RefreshTokenSalesforceStreaming,
     ReplayMixin,
     ReplayType,
     ReSubscribeMixin,
+    TokenSourceSalesforceStreaming,
 )
+
+from .logins import token_source
 
 # --- where each channel resumes ----------------------------------------------------------
 
@@ -99,9 +101,20 @@ class ReplayBook:
         return value
 
 
+def org_id_of(identity_url: object) -> str | None:
+    """The org id in a login's identity URL (``https://login…/id/<org id>/<user id>``)."""
+    parts = identity_url.rstrip("/").split("/") if isinstance(identity_url, str) else []
+    return parts[-2] if len(parts) >= 3 and parts[-3] == "id" and parts[-2] else None
+
+
 class _StoreReplay(ReplayMixin):
     book: ReplayBook
     pinned_version: str
+    org_id: str | None = None  # from the last login: every record a sink gets carries it
+
+    def on_token(self, data: dict[str, Any]) -> None:
+        super().on_token(data)  # type: ignore[misc]
+        self.org_id = org_id_of(data.get("id")) or self.org_id
 
     async def get_last_replay_id(self, channel: str) -> int | ReplayType | LiveSince:
         return self.book.resume_point(channel)
@@ -112,44 +125,46 @@ class _StoreReplay(ReplayMixin):
         return str(await super()._resolve_version(instance_url))  # type: ignore[misc]
 
 
-class PasswordCaptureClient(
+class CaptureClient(
     _StoreReplay,
     AutoVersionMixin,
     AutoReconnectMixin,
     ReSubscribeMixin,
-    PasswordSalesforceStreaming,
+    TokenSourceSalesforceStreaming,
 ):
-    """Password flow, resuming from the store."""
+    """A profile's client, resuming from the store, whatever its login kind (the token
+    comes from the profile's token source at every connect and after a 401).
 
+    It keeps the newest access token in memory (never in a repr) so that the capture can
+    ask the org who and where this login is (``sfmonitor.auth.identify``)."""
 
-class RefreshTokenCaptureClient(
-    _StoreReplay,
-    AutoVersionMixin,
-    AutoReconnectMixin,
-    ReSubscribeMixin,
-    RefreshTokenSalesforceStreaming,
-):
-    """Refresh-token flow, resuming from the store."""
+    _access_token: str | None = None
+
+    async def fetch_token(self) -> tuple[str, str]:
+        token, instance_url = await super().fetch_token()
+        self._access_token = token
+        return token, instance_url
+
+    @property
+    def access_token(self) -> str | None:
+        return self._access_token
 
 
 def make_client(
-    profile: Profile, secrets: Secrets, book: ReplayBook, **options: Any
-) -> BaseSalesforceStreaming:
-    """A client for ``profile`` (nothing connects until ``start()``)."""
-    common: dict[str, Any] = {
-        "client_id": profile.client_id,
-        "client_secret": secrets.client_secret,
-        "login_url": profile.login_url,
+    profile: Profile,
+    secrets: Secrets,
+    book: ReplayBook,
+    *,
+    on_rotate: Callable[[str], None] | None = None,
+    **options: Any,
+) -> CaptureClient:
+    """A client for ``profile`` (nothing connects until ``start()``); ``on_rotate`` hears
+    of a refresh token that Salesforce replaced (to be saved where the old one was)."""
+    client = CaptureClient(
+        token_source=token_source(profile, secrets, on_rotate),
+        login_url=profile.login_url or None,
         **options,
-    }
-    client: _StoreReplay
-    if profile.auth_kind is AuthKind.REFRESH_TOKEN:
-        client = RefreshTokenCaptureClient(refresh_token=secrets.refresh_token, **common)
-    else:
-        client = PasswordCaptureClient(
-            username=profile.username, password=secrets.password, **common
-        )
+    )
     client.book = book
     client.pinned_version = profile.api_version
-    assert isinstance(client, BaseSalesforceStreaming)
     return client

@@ -1,4 +1,5 @@
-"""The demo: the built-in emulator with seeded traffic, and a "Demo" profile pointing at it.
+"""The demo: the built-in emulator with seeded traffic, and a "Demo" profile pointing at it
+(its CometD/REST side and its Pub/Sub API, plaintext on loopback).
 
 Used by ``sfmonitor --demo`` and ``sfmonitor capture --demo``. The demo's secrets are the
 emulator's well-known defaults; they are kept in memory, never in the keyring.
@@ -35,7 +36,9 @@ DEMO_SECRETS = Secrets(password=DEFAULT_PASSWORD, client_secret=DEFAULT_CLIENT_S
 def _save_demo_profile(store: CaptureStore, profile: Profile) -> Profile:
     """Create or update the Demo profile and add any demo channel it lacks."""
     existing = store.profile(profile.name)
-    saved = store.save_profile(replace(profile, id=existing.id if existing else None))
+    if existing is not None:  # the user's choice of transport stays
+        profile = replace(profile, id=existing.id, transport=existing.transport)
+    saved = store.save_profile(profile)
     assert saved.id is not None
     known = {s.channel for s in store.subscriptions(saved.id)}
     for channel in DEMO_CHANNELS:
@@ -61,6 +64,11 @@ async def start_demo(store: CaptureStore | None, rate: float = 5.0, seed: int = 
         EmulatorConfig(replay_id_base=int(time.time() * 1000), catalog="demo")
     )  # some channels of every kind, for "Add channels…"
     await emulator.start("127.0.0.1", 0)
+    try:
+        pubsub = await emulator.start_pubsub("127.0.0.1", 0)
+    except BaseException:
+        await emulator.stop()
+        raise
     emulator.start_scenario(seed=seed, rate=rate)
     profile = Profile(
         DEMO_PROFILE,
@@ -68,6 +76,7 @@ async def start_demo(store: CaptureStore | None, rate: float = 5.0, seed: int = 
         emulator.url,
         username=DEFAULT_USERNAME,
         client_id=DEFAULT_CLIENT_ID,
+        pubsub_endpoint=f"http://{pubsub}",
     )
     if store is not None:  # written off the event loop (it may be a window's Qt thread)
         profile = await asyncio.to_thread(_save_demo_profile, store, profile)

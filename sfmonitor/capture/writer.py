@@ -1,6 +1,7 @@
 """``StoreWriter``: events buffered on the event loop and written, ~100 ms or one big
 batch at a time, on ONE worker thread; each write puts the events and each channel's
-newest replay id in one transaction (``CaptureStore.ingest_records``)."""
+newest replay id in one transaction (``CaptureStore.ingest_records``), and the Pub/Sub
+positions that keepalives moved after them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any, TypeVar
 
 from sfmonitor.store import CaptureStore, IngestResult
 from sfmonitor.store.memory import release_free_memory
-from sfmonitor.store.records import EventRecord, event_record
+from sfmonitor.store.records import EventRecord, PubSubWire, event_record
 from sfmonitor.streaming import StreamEvent
 
 T = TypeVar("T")
@@ -51,6 +52,7 @@ class StoreWriter:
         self.stored = 0
         self.duplicates = 0
         self._buffer: list[EventRecord] = []
+        self._positions: dict[str, bytes] = {}  # channel -> Pub/Sub replay id, no event
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sfmonitor-store")
         self._has_data = asyncio.Event()
         self._full = asyncio.Event()
@@ -69,13 +71,25 @@ class StoreWriter:
                 lambda t: failed() if not t.cancelled() and t.exception() else None
             )
 
-    def add(self, event: StreamEvent) -> None:
-        self._buffer.append(event_record(self.profile_id, event))
+    def add(self, event: StreamEvent, wire: PubSubWire | None = None) -> EventRecord:
+        """Buffer an event (``wire``: what a Pub/Sub event carries); returns its row."""
+        record = event_record(self.profile_id, event, wire)
+        self._buffer.append(record)
+        if self._positions:
+            self._positions.pop(event.channel, None)  # this event's position is newer
         self._has_data.set()
         if len(self._buffer) >= self.max_batch:
             self._full.set()
             if len(self._buffer) >= self.max_buffered:
                 self._room.clear()
+        return record
+
+    def set_position(self, channel: str, replay_bytes: bytes) -> None:
+        """A Pub/Sub keepalive moved ``channel``'s resume point with no event: written
+        after the events buffered before it, in the same transaction (never ahead of
+        them: a crash in between would otherwise skip them)."""
+        self._positions[channel] = replay_bytes
+        self._has_data.set()
 
     async def wait_room(self) -> None:
         """Back-pressure: wait while the buffer is over its limit (the disk is slower)."""
@@ -108,13 +122,15 @@ class StoreWriter:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), self.interval)
             batch, self._buffer = self._buffer, []
+            moved, self._positions = self._positions, {}
             self._flooded = self._flooded or len(batch) >= FLOOD_BATCH
             self._has_data.clear()
             self._full.clear()
             self._room.set()
-            if batch:
+            if batch or moved:
+                positions = [(self.profile_id, ch, raw) for ch, raw in moved.items()]
                 try:
-                    result = await self.call(self.store.ingest_records, batch)
+                    result = await self.call(self.store.ingest_records, batch, positions)
                     batch = []  # not kept alive while waiting for the next events
                 except Exception as exc:
                     raise StoreWriteError(
@@ -125,7 +141,7 @@ class StoreWriter:
                 self.duplicates += result.duplicates
                 if self.on_written is not None:
                     self.on_written(result)
-            if self._closing and not self._buffer:
+            if self._closing and not self._buffer and not self._positions:
                 return
 
     async def close(self) -> None:

@@ -1,6 +1,6 @@
-"""Headless commands: ``sfmonitor profiles ...``, ``capture ...`` and ``doctor``, one
-module each; argument parsing and printing only (the work is the store's and the
-capture's). No Qt.
+"""Headless commands: ``sfmonitor profiles ...``, ``capture ...``, ``sinks ...`` and
+``doctor``, one module each; argument parsing and printing only (the work is the store's
+and the capture's). No Qt.
 
 Exit codes a script can rely on:
   0 stopped normally (Ctrl-C / SIGTERM), 1 the capture failed while running (a store error,
@@ -8,7 +8,10 @@ Exit codes a script can rely on:
   channels, bad option), 3 credentials refused, 4 no usable keyring, 5 the data folder is
   in use by another sfmonitor, 6 the data folder cannot be used (a file, a parent that is
   a file, not writable for a command that writes), 7 capture.db is damaged (see
-  ``sfmonitor doctor``) or was written by a newer sfmonitor.
+  ``sfmonitor doctor``) or was written by a newer sfmonitor, 8 the capture was stopped
+  while a sink had refused events for good (a sink that is down is retried and is no
+  exit; one that refuses events stops alone while receiving and the other sinks go on;
+  its events stay in the store: fix it and start again).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from sfmonitor.store import KeyringUnavailableError, SchemaTooNewError, StoreLockedError, data_dir
 from sfmonitor.store.errors import DataDirError, StoreDamagedError
 
-from . import capture, doctor, profiles
+from . import capture, doctor, profiles, sinks
 from .common import (
     EXIT_DAMAGED,
     EXIT_DATA_DIR,
@@ -39,6 +42,7 @@ def add_parsers(sub: Any) -> None:
     profiles.add_parser(sub)
     doctor.add_parser(sub)
     capture.add_parser(sub)
+    sinks.add_parser(sub)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.command == "profiles":
                 return profiles.profiles_command(args, store)
+            if args.command == "sinks":
+                return sinks.sinks_command(args, store)
             return asyncio.run(capture.capture_command(args, store))
         finally:
             store.close()

@@ -1,5 +1,6 @@
 """``sfmonitor capture``: a profile's channels into the store until Ctrl-C / SIGTERM,
-optionally echoed as NDJSON, with what the server and the store say printed on stderr."""
+optionally echoed as NDJSON and forwarded to sinks (the profile's saved ones and
+``--sink``), with what the server, the store and the sinks say printed on stderr."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from sfmonitor.capture import Capture, CaptureError, StoreWriteError
+from sfmonitor.capture import Capture, CaptureError, Forwarding, StoreWriteError
 from sfmonitor.store import CaptureStore, CredentialVault, Profile, Secrets, Subscription
 from sfmonitor.store.errors import StoreDamagedError
-from sfmonitor.store.export import event_record_bytes
+from sfmonitor.store.export import record_bytes
 from sfmonitor.store.ingest import IngestResult
+from sfmonitor.store.models import PUBSUB, TRANSPORTS
+from sfmonitor.store.records import EventRecord
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelStatus,
@@ -26,7 +29,6 @@ from sfmonitor.streaming import (
     GapNotice,
     Notice,
     StateChange,
-    StreamEvent,
 )
 
 from .common import (
@@ -34,12 +36,14 @@ from .common import (
     EXIT_DAMAGED,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_SINK,
     UsageError,
     check_channel,
     read_secrets,
     replay_arg,
     say,
 )
+from .sinks import capture_plans, say_change, sink_arg, status_lines
 
 if TYPE_CHECKING:
     from sfmonitor.capture.demo import Demo
@@ -57,6 +61,28 @@ def add_parser(sub: Any) -> None:
     )
     cap.add_argument(
         "--ndjson", metavar="FILE", help="also write each event as NDJSON (- = stdout)"
+    )
+    cap.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        help="the API for every channel this run (default: each channel's own setting); "
+        "pubsub applies to platform events and Change Data Capture, the others stay on cometd",
+    )
+    cap.add_argument(
+        "--sink",
+        action="append",
+        default=[],
+        type=sink_arg,
+        metavar="URL",
+        help="also forward to this sink, besides the profile's saved ones (repeatable): "
+        "kafka://HOST:PORT/TOPIC, postgresql://USER@HOST:PORT/DB?table=NAME, ndjson:///PATH",
+    )
+    cap.add_argument(
+        "--status-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="with sinks: print each sink's state and lag this often (0: never; default 60)",
     )
     cap.add_argument("--demo", action="store_true", help="capture from the built-in emulator")
     cap.add_argument(
@@ -114,11 +140,11 @@ class NdjsonEcho:
                     os.fchmod(fd, 0o600)  # an older file of ours: event data too
             self.out = os.fdopen(fd, "ab")
 
-    def write(self, event: StreamEvent) -> None:
+    def write(self, record: EventRecord) -> None:
         if self._stopped:
             return
         try:
-            self.out.write(event_record_bytes(event) + b"\n")
+            self.out.write(record_bytes(record) + b"\n")
             self.written += 1
         except OSError as exc:
             self._failed(exc)
@@ -174,10 +200,15 @@ async def _what_to_capture(
             raise UsageError(f"{profile.name!r} is an imported capture; it cannot connect")
         if args.secrets_stdin:
             secrets = read_secrets(profile.auth_kind, True)
+        elif not profile.auth_kind.keyring_secrets:  # sf-cli, jwt: nothing in the keyring
+            secrets = Secrets()
         else:
             loaded = CredentialVault(scope=store.vault_scope).load(profile.name)
             if loaded is None:
-                raise UsageError(f"no secrets for {profile.name!r} in the keyring; add it again")
+                raise UsageError(
+                    f"no secrets for {profile.name!r} in the keyring; log in again: "
+                    f"sfmonitor profiles login {profile.name}"
+                )
             secrets = loaded
     assert profile.id is not None
     for channel in args.channel:
@@ -209,23 +240,56 @@ def _capture(
     profile: Profile,
     secrets: Secrets,
     subs: list[Subscription],
-    replay: str,
+    args: argparse.Namespace,
     echo: NdjsonEcho | None,
+    forwarding: Forwarding | None,
 ) -> Capture:
-    """One run's capture, saying what it does on stderr."""
+    """One run's capture, saying what it does on stderr (who and where it logged in too)."""
     say(f"capturing {len(subs)} channel(s) of {profile.name!r} into {store.path} (Ctrl-C to stop)")
-    return Capture(
+    for plan in forwarding.plans if forwarding is not None else []:
+        say(f"forwarding to {plan.spec.url}" + ("" if plan.saved else " (given with --sink)"))
+    keyring = not (args.secrets_stdin or args.demo)  # a rotated refresh token goes back there
+    capture = Capture(
         store,
         profile,
         secrets,
         subs,
-        replay=replay,
-        on_event=echo.write if echo is not None else None,
+        replay=args.replay,
+        transport=args.transport,
+        on_record=echo.write if echo is not None else None,
         on_notice=_notice_printer(),
         on_written=_on_written(echo),
         on_warning=say,
         require_channel=True,  # a capture of nothing ends (exit 1) instead of idling
+        vault=CredentialVault(scope=store.vault_scope) if keyring else None,
+        on_identity=lambda p: say(f"logged in as {p.org.line()}"),
+        forwarding=forwarding,
     )
+    _say_transports(capture, args.transport)
+    return capture
+
+
+def _say_transports(capture: Capture, forced: str | None) -> None:
+    """Which channels go over Pub/Sub, and those a ``--transport pubsub`` leaves on CometD."""
+    over = sorted(c for c, t in capture.transports.items() if t == PUBSUB)
+    if over:
+        say(f"over the Pub/Sub API: {', '.join(over)}")
+    if forced == PUBSUB:
+        kept = sorted(c for c, t in capture.transports.items() if t != PUBSUB)
+        if kept:
+            say(f"on CometD (not on the Pub/Sub API): {', '.join(kept)}")
+
+
+def _forwarding(
+    args: argparse.Namespace, store: CaptureStore, profile: Profile
+) -> Forwarding | None:
+    """The sinks of this run, or None without any."""
+    vault = None if args.secrets_stdin else CredentialVault(scope=store.vault_scope)
+    plans = capture_plans(args, store, profile, vault)
+    if not plans:
+        return None
+    assert profile.id is not None
+    return Forwarding(store.path, profile.id, plans, on_change=say_change)
 
 
 async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
@@ -246,9 +310,16 @@ async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
         with contextlib.suppress(NotImplementedError):  # Windows: KeyboardInterrupt instead
             loop.add_signal_handler(sig, request_stop)
     echo = None
+    forwarding: Forwarding | None = None
+    status: asyncio.Future[None] | None = None
     try:
+        forwarding = _forwarding(args, store, profile)
         echo = NdjsonEcho(args.ndjson, request_stop) if args.ndjson else None
-        capture = _capture(store, profile, secrets, subs, args.replay, echo)
+        capture = running = _capture(store, profile, secrets, subs, args, echo, forwarding)
+        if forwarding is not None and args.status_every > 0:
+            status = asyncio.ensure_future(
+                status_lines(forwarding, args.status_every, lambda: running.retention_held)
+            )
         if not stopping.is_set():
             await capture.run()  # an org out of reach is tried again inside, with backoff
     except AuthenticationError as exc:
@@ -258,13 +329,21 @@ async def capture_command(args: argparse.Namespace, store: CaptureStore) -> int:
         say(str(exc))
         return EXIT_DAMAGED if isinstance(exc.__cause__, StoreDamagedError) else EXIT_FAILED
     finally:
+        if status is not None:
+            status.cancel()
         if echo is not None:
             echo.close()
         if demo is not None:
             await demo.emulator.stop()
     total_stored = capture.stats.stored if capture is not None else 0
     say(f"stopped: {total_stored} new event(s) stored in {store.path}")
+    if forwarding is not None:
+        await forwarding.recount()
+        for lag in forwarding.lags():
+            say(f"sink {lag.sink}: {lag.describe()}")
     if echo is not None and echo.failed:
         say(f"the NDJSON copy is incomplete: {echo.failed}")
         return EXIT_FAILED
+    if forwarding is not None and forwarding.failed():
+        return EXIT_SINK
     return EXIT_OK

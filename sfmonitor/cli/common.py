@@ -25,6 +25,7 @@ from sfmonitor.store.validation import (
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_KEYRING, EXIT_LOCKED = range(6)
 EXIT_DATA_DIR = 6  # the data folder cannot be used (a file, not writable, ...)
 EXIT_DAMAGED = 7  # capture.db is damaged or from a newer sfmonitor
+EXIT_SINK = 8  # the capture was stopped while a sink had refused events for good
 
 
 class UsageError(Exception):
@@ -98,22 +99,25 @@ replay_arg = _checked(_replay_problem, lambda t: t.strip())
 profile_name_arg = _checked(profile_name_problem, str)
 
 
+PROMPTS = {
+    "refresh_token": "Refresh token: ",
+    "password": "Password (with the security token appended, if your org needs it): ",
+    "client_secret": "Client secret (consumer secret): ",
+}
+
+
 def read_secrets(auth: AuthKind, from_stdin: bool) -> Secrets:
-    prompts = (
-        [("refresh_token", "Refresh token: ")]
-        if auth is AuthKind.REFRESH_TOKEN
-        else [("password", "Password (with the security token appended, if your org needs it): ")]
-    )
-    prompts.append(("client_secret", "Client secret (consumer secret): "))
+    """The secrets ``auth`` keeps in the keyring, prompted or one per line on stdin (in
+    that order: refresh token or password, then the client secret)."""
     values: dict[str, str] = {}
-    for key, prompt in prompts:
+    for key in auth.keyring_secrets:
         if from_stdin:
             line = sys.stdin.readline()
             if not line:
                 raise UsageError(f"stdin ended before the {key.replace('_', ' ')}")
             values[key] = line.rstrip("\r\n")
         else:
-            values[key] = getpass.getpass(prompt)
+            values[key] = getpass.getpass(PROMPTS[key])
         if not values[key]:
             raise UsageError(f"the {key.replace('_', ' ')} is empty")
     return Secrets(**values)
@@ -126,7 +130,9 @@ CHECK_WAIT = 10.0  # seconds a command waits for the damage check begun at open
 def open_store(args: argparse.Namespace, folder: Path) -> CaptureStore:
     """The folder's store; read-only for a command that only reads when the folder is in
     use or cannot be written."""
-    read_only_ok = getattr(args, "profiles_command", None) in READ_ONLY_COMMANDS
+    read_only_ok = getattr(args, "profiles_command", None) in READ_ONLY_COMMANDS or (
+        args.command == "sinks" and getattr(args, "sinks_command", None) in (None, "list")
+    )
     try:
         store = CaptureStore.open(folder)
     except StoreLockedError as exc:

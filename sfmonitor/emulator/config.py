@@ -61,6 +61,9 @@ class ConnectedApp:
     certificate: str | None = None
     # users pre-authorized for the JWT bearer flow; None = every user of the org
     jwt_users: list[str] | None = None
+    # "Enable Refresh Token Rotation": each refresh answers a new refresh token and the
+    # one used stops working
+    rotate_refresh_token: bool = False
 
 
 @dataclass

@@ -106,6 +106,10 @@ class TokenEndpoint:
                 return _error("invalid_grant", "expired access/refresh token")
             username = entry[0]
             refresh_token = None  # no rotation: the client keeps its refresh token
+            if app.rotate_refresh_token:
+                del self.org.refresh_tokens[params["refresh_token"]]
+                refresh_token = "5Aep" + opaque_token(80)
+                self.org.refresh_tokens[refresh_token] = entry
         else:
             if app.run_as not in self.org.users:
                 return _error("invalid_grant", "no client credentials user enabled")

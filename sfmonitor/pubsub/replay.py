@@ -45,15 +45,24 @@ class Preset(enum.IntEnum):
 
 @dataclass(frozen=True)
 class ReplayFrom:
-    """Where a subscription starts: ``ReplayFrom.latest()``, ``.earliest()`` or
-    ``.custom(replay_id)`` (the events after that id)."""
+    """Where a subscription starts: ``ReplayFrom.latest()``, ``.earliest()``,
+    ``.custom(replay_id)`` (the events after that id), or ``.live_since(t)``: new events
+    only, for a topic that went live at ``t`` (epoch seconds) and received nothing since
+    (EARLIEST, dropping events created before ``t``: nothing published meanwhile is lost)."""
 
     preset: Preset
     replay_id: bytes = b""
+    since: float | None = None  # with EARLIEST: drop events created before (epoch seconds)
 
     def __post_init__(self) -> None:
         if self.preset is Preset.CUSTOM and not self.replay_id:
             raise ValueError("a CUSTOM start needs a replay id")
+        if self.since is not None and self.preset is not Preset.EARLIEST:
+            raise ValueError("a live-since start replays from EARLIEST")
+
+    @classmethod
+    def live_since(cls, since: float) -> ReplayFrom:
+        return cls(Preset.EARLIEST, since=since)
 
     @classmethod
     def latest(cls) -> ReplayFrom:

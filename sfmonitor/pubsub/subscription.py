@@ -6,12 +6,19 @@ half have arrived, before the count reaches 0, and always within ``credit_deadli
 reaching 0 (Salesforce closes a stream left without credit for 60 s). The resume point is
 the replay id of the last event handed to the listener, or the ``latest_replay_id`` of a
 keepalive (the listener hears about that through ``on_position``).
+
+Subscribe has no acknowledgement: a stream is live once it has answered, or has stood
+``accept_wait`` seconds without being refused (refusals come at once). A topic started
+with LATEST that has received nothing yet has no replay id to resume from; a new stream
+then replays from EARLIEST and drops events created before the first one opened (less
+``clock_skew``), as the CometD client does with -2, so an outage loses nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import grpc
 import grpc.aio
 
+from sfmonitor.streaming.errors import AuthenticationError
 from sfmonitor.streaming.policy import Backoff
 from sfmonitor.streaming.state import ChannelChange, ChannelStatus, GapNotice, Notice
 
@@ -60,6 +68,8 @@ class SubscribeSettings:
     backoff_base: float = 0.5
     backoff_cap: float = 60.0
     max_auth_refreshes: int = 3  # consecutive refused tokens before the topic stops
+    accept_wait: float = 1.0  # a stream not refused this long after opening is live
+    clock_skew: float = 120.0  # margin when dropping events older than a "new only" start
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch <= 100:
@@ -89,6 +99,9 @@ class TopicSubscription:
         self.start_at = start
         self.settings = settings
         self.resume: bytes | None = start.replay_id if start.preset is Preset.CUSTOM else None
+        # went live with "new events only" at (epoch s) and received nothing since
+        self.live_since: float | None = start.since
+        self._cutoff: float | None = None  # this stream drops events created before
         self.status = ChannelStatus.SUBSCRIBING
         self.error = ""
         self.received = 0
@@ -122,7 +135,8 @@ class TopicSubscription:
 
     def _set(self, status: ChannelStatus, error: str = "") -> None:
         self.status, self.error = status, error
-        self.listener.on_notice(ChannelChange(self.topic, status, error))
+        at = self.live_since if status is ChannelStatus.LIVE and self.live_since else time.time()
+        self.listener.on_notice(ChannelChange(self.topic, status, error, at))
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -134,35 +148,39 @@ class TopicSubscription:
             except StreamStalled:
                 reason = f"no message for {self.settings.idle_timeout:g} s: stream torn down"
             except PubSubError as error:
-                if not await self._react(error):
+                verdict = await self._react(error)
+                if verdict is None:
                     return
-                if error.reaction is not Reaction.RETRY:
+                if not verdict:
                     continue  # repaired (new token, new start): resubscribe at once
-                reason = error.describe()
+                reason = verdict
             delay = self._backoff.next()
             self._set(ChannelStatus.SUBSCRIBING, f"{reason}; resubscribing in {delay:.1f} s")
             await asyncio.sleep(delay)
 
-    async def _react(self, error: PubSubError) -> bool:
-        """Handle an error; False when the topic stops."""
+    async def _react(self, error: PubSubError) -> str | None:
+        """Handle an error: None when the topic stops, "" to resubscribe at once, else
+        why to resubscribe after a backoff."""
         reaction = error.reaction
         if reaction is Reaction.REFRESH_AUTH:
             self._auth_refused += 1
             if self._auth_refused > self.settings.max_auth_refreshes:
                 self._set(ChannelStatus.ERROR, error.describe())
-                return False
+                return None
             try:
                 await self.conn.refresh_auth()
-            except Exception as exc:
+            except (AuthenticationError, PermissionError) as exc:
                 self._set(ChannelStatus.ERROR, f"{error.describe()}; refresh failed: {exc}")
-                return False
-            return True
+                return None
+            except Exception as exc:  # the login could not be reached: try again later
+                return f"{error.describe()}; new token not fetched ({exc})"
+            return ""
         if reaction is Reaction.GAP:
-            return self._gap(error)
+            return "" if self._gap(error) else None
         if reaction is Reaction.STOP:
             self._set(ChannelStatus.ERROR, error.describe())
-            return False
-        return True
+            return None
+        return error.describe()
 
     def _gap(self, error: PubSubError) -> bool:
         action = self.settings.stale_replay
@@ -175,14 +193,21 @@ class TopicSubscription:
             self._set(ChannelStatus.ERROR, error.describe())
             return False
         self.resume = None
+        self.live_since = None
         self.start_at = ReplayFrom.earliest() if action == "replay_all" else ReplayFrom.latest()
         return True
 
     def _first_request(self) -> Any:
+        self._cutoff = None
         if self.resume:
             preset, replay = Preset.CUSTOM, self.resume
+        elif self.live_since is not None:  # live from LATEST, nothing received yet
+            preset, replay = Preset.EARLIEST, b""
+            self._cutoff = self.live_since - self.settings.clock_skew
         else:
             preset, replay = self.start_at.preset, self.start_at.replay_id
+            if preset is Preset.LATEST:
+                self.live_since = time.time()
         return pb.FetchRequest(
             topic_name=self.topic,
             replay_preset=preset.name,
@@ -200,6 +225,10 @@ class TopicSubscription:
             await call.write(self._first_request())
             credit = _Credit(self.settings, loop.time())
             last_seen = loop.time()
+            reader = asyncio.ensure_future(call.read())
+            done, _ = await asyncio.wait({reader}, timeout=self.settings.accept_wait)
+            if not done and self.status is not ChannelStatus.LIVE:
+                self._set(ChannelStatus.LIVE)  # not refused: accepted
             while True:
                 if reader is None:
                     reader = asyncio.ensure_future(call.read())
@@ -239,14 +268,34 @@ class TopicSubscription:
         if not events:
             latest = bytes(response.latest_replay_id)
             if latest and latest != self.resume:
-                self.resume = latest
-                self.listener.on_position(self.topic, latest)
+                self._moved(latest)
             return
         batch = await self._decode(events)
-        await self.listener.on_events(self.topic, batch)
-        self.resume = batch[-1].replay_id
-        self.received += len(batch)
+        kept = self._after_live_since(batch)
+        if kept:
+            await self.listener.on_events(self.topic, kept)
+            self.resume = batch[-1].replay_id
+            self.live_since = None
+        else:  # only events older than a "new only" start: the position moves
+            self._moved(batch[-1].replay_id)
+        self.received += len(kept)
         self._backoff.reset()
+
+    def _moved(self, replay_id: bytes) -> None:
+        self.resume = replay_id
+        self.live_since = None
+        self.listener.on_position(self.topic, replay_id)
+
+    def _after_live_since(self, batch: list[PubSubEvent]) -> list[PubSubEvent]:
+        """While this stream replays from EARLIEST for a topic live since ``live_since``:
+        only the events created after it (less the skew margin)."""
+        cutoff = self._cutoff
+        if cutoff is None:
+            return batch
+        kept = [e for e in batch if e.event.created_at.timestamp() >= cutoff]
+        if kept:
+            self._cutoff = None  # caught up: later events are all newer
+        return kept
 
     async def _decode(self, events: Sequence[Any]) -> list[PubSubEvent]:
         received_at = datetime.now(UTC)

@@ -9,6 +9,8 @@ the ``sinks`` extra (``pip install 'sfmonitor[sinks]'``: aiokafka, asyncpg).
 
 from __future__ import annotations
 
+import importlib.util
+
 from sfmonitor.logs import register_secret
 
 from .base import Sink, SinkContext, SinkError, SinkRefusedError, SinkUnavailableError
@@ -57,6 +59,7 @@ __all__ = [
     "SqliteCursorStore",
     "SqliteOutbox",
     "make_sink",
+    "missing_package",
     "parse_sink_url",
     "redact_url",
     "retention_floor",
@@ -85,3 +88,12 @@ def make_sink(spec: SinkSpec, context: SinkContext, password: str | None = None)
             f"{spec.url}: {exc.name or 'a package'} is not installed "
             "(pip install 'sfmonitor[sinks]')"
         ) from None
+
+
+def missing_package(spec: SinkSpec) -> str | None:
+    """The Python package a sink of ``spec`` needs and that is not installed (None: all
+    there), to refuse a ``--sink`` at once rather than once connected."""
+    needs = {KafkaSpec: "aiokafka", PostgresSpec: "asyncpg"}.get(type(spec))
+    if needs is None or importlib.util.find_spec(needs) is not None:
+        return None
+    return needs

@@ -52,6 +52,23 @@ class Lag:
     error: str | None = None  # the last failure, while retrying or failed
     retry_in: float | None = None  # seconds until the next try
 
+    def describe(self) -> str:
+        """One line for people: the state, how far behind, and why (no secrets: the URL and
+        the error text never hold one)."""
+        state = self.state.value
+        if self.state is SinkState.RETRYING and self.retry_in is not None:
+            state = f"retrying (next try {self.retry_in:.0f} s after the last failure)"
+        behind = f"{self.events:,} event(s) behind"
+        if self.events:
+            behind += f" (oldest received {self.seconds:.1f} s ago)"
+        text = f"{state}, {behind}, {self.forwarded:,} forwarded"
+        return text + (f": {self.problem}" if self.problem else "")
+
+    @property
+    def problem(self) -> str | None:
+        """The last failure without the sink's URL in front (shown next to it anyway)."""
+        return self.error.removeprefix(f"{self.sink}: ") if self.error else None
+
 
 class Forwarder:
     """Forwards the outbox to ``sink`` until ``stop()``; ``lag`` tells how far behind it is.
@@ -220,11 +237,16 @@ class Forwarder:
         self._set(events=backlog.events, seconds=seconds)
 
     async def _watch_lag(self) -> None:
-        """Keep the lag current while a batch is in flight or the sink is retried."""
+        """Keep the lag current while a batch is in flight or the sink is retried. Counting
+        a backlog of millions (a sink down for hours) takes a while: it is then counted
+        less often, so that the count never takes more than a twentieth of a core."""
+        pause = self.lag_interval
         while True:
-            await asyncio.sleep(self.lag_interval)
+            await asyncio.sleep(pause)
+            began = time.monotonic()
             with contextlib.suppress(Exception):  # a busy store: the next turn will do
                 await self._refresh_lag()
+            pause = max(self.lag_interval, 20 * (time.monotonic() - began))
 
 
 def _forget(task: asyncio.Future[None]) -> None:

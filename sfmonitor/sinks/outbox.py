@@ -3,9 +3,8 @@
 ``OutboxReader`` and ``CursorStore`` are the two small interfaces a ``Forwarder`` needs;
 both are blocking (the forwarder calls them on its own thread). ``SqliteOutbox`` reads a
 capture store's ``events`` table through its own read-only connection, so forwarding never
-takes the store's write lock; ``SqliteCursorStore`` keeps cursors in a ``sink_cursors``
-table (``sink_cursors_ddl``), in the capture file once a migration adds it there, or in a
-file of its own until then.
+takes the store's write lock; ``SqliteCursorStore`` keeps cursors in the capture file's
+``sink_cursors`` table (schema v5), or in a file of its own (``create=True``).
 
 A cursor is the ``events.id`` of the newest event a sink has acknowledged: rows are
 forwarded in id order (the order they were stored in), and the cursor only moves forward.
@@ -22,6 +21,7 @@ from typing import Protocol
 
 from sfmonitor.store.export import RECORD_SQL
 from sfmonitor.store.models import now_ms
+from sfmonitor.store.schema import SINK_CURSORS_DDL
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,23 +74,16 @@ class CursorStore(Protocol):
 
 
 def sink_cursors_ddl(foreign_key: bool = True) -> str:
-    """The ``sink_cursors`` table, as a migration step of the capture store.
+    """The ``sink_cursors`` table, as the capture store's migration makes it
+    (``sfmonitor.store.schema.SINK_CURSORS_DDL``).
 
     One row per (profile, sink); ``sink_id`` is the sink's destination as
     ``SinkSpec.sink_id`` writes it (never with a secret). ``last_event_id`` only grows.
     ``foreign_key`` ties the rows to ``profiles`` (off for a file of its own).
     """
-    reference = " REFERENCES profiles(id) ON DELETE CASCADE" if foreign_key else ""
-    return f"""
-    CREATE TABLE sink_cursors (
-        profile_id INTEGER NOT NULL{reference},
-        sink_id TEXT NOT NULL,          -- the destination, e.g. kafka://host:9092/topic
-        last_event_id INTEGER NOT NULL, -- events.id of the newest acknowledged event
-        acked INTEGER NOT NULL DEFAULT 0, -- events acknowledged so far (a counter)
-        updated_at INTEGER NOT NULL,    -- ms since the epoch, UTC
-        PRIMARY KEY (profile_id, sink_id)
-    ) STRICT;
-    """
+    if foreign_key:
+        return SINK_CURSORS_DDL
+    return SINK_CURSORS_DDL.replace(" REFERENCES profiles(id) ON DELETE CASCADE", "")
 
 
 _READ = (
@@ -158,6 +151,9 @@ class SqliteCursorStore:
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA busy_timeout = 5000")
+        # a cursor lost in a power cut is only an earlier cursor (events sent again): no
+        # fsync per batch
+        self._conn.execute("PRAGMA synchronous = NORMAL")
         if create:
             exists = self._conn.execute(
                 "SELECT count(*) FROM sqlite_schema WHERE name = 'sink_cursors'"

@@ -21,12 +21,13 @@ from typing import Any, cast
 from sfmonitor.streaming.events import StreamEvent
 
 from . import search
+from .avro_schemas import SchemaRecords
 from .counts import CountCache
 from .credentials import clear_default_scope, set_default_scope
 from .errors import DataDirReadOnlyError, ReadOnlyStoreError, StoreDamagedError
 from .filters import icontains
 from .health import BackgroundCheck, is_damage, truncated
-from .ingest import Ingestor, IngestResult, insert_gap
+from .ingest import Ingestor, IngestResult, Position, insert_gap
 from .lock import FolderLock
 from .models import (
     Gap,
@@ -38,6 +39,7 @@ from .profiles import ProfileRecords
 from .queries import EventQueries
 from .records import INSERT, EventRecord
 from .records import event_record as event_record  # where benchmarks and tests look
+from .saved_sinks import RetentionResult, SinkRecords
 from .schema import migrate, write_transaction
 from .validation import (
     retention_problem,
@@ -47,9 +49,11 @@ PAGE_SIZE = 16384
 RETENTION_CHUNK = 2000  # deletes per transaction: each also leaves the search index
 
 
-class CaptureStore(ProfileRecords, EventQueries):
+class CaptureStore(ProfileRecords, SinkRecords, EventQueries, SchemaRecords):
     """Open with ``CaptureStore.open(folder)``; close with ``close()`` or ``with``. The
-    profiles are ``profiles.ProfileRecords``, the queries ``queries.EventQueries``."""
+    profiles are ``profiles.ProfileRecords``, the sinks ``saved_sinks.SinkRecords``, the
+    queries ``queries.EventQueries``, the Avro schemas of Pub/Sub events
+    ``avro_schemas.SchemaRecords``."""
 
     def __init__(
         self, path: Path, read_only: bool, lock: FolderLock | None, index_in_background: bool
@@ -269,14 +273,17 @@ class CaptureStore(ProfileRecords, EventQueries):
         records = [event_record(profile_id, ev) for ev in events]
         return self.ingest_records(records)
 
-    def ingest_records(self, records: Sequence[Sequence[Any]]) -> IngestResult:
+    def ingest_records(
+        self, records: Sequence[Sequence[Any]], positions: Sequence[Position] = ()
+    ) -> IngestResult:
         """``ingest`` for rows already built with ``event_record`` (see ``ingest``); plain
-        tuples in ``EventRecord``'s column order are taken too (tests, benchmarks)."""
+        tuples in ``EventRecord``'s column order are taken too (tests, benchmarks). Pub/Sub
+        positions moved by keepalives are written after the rows, in the same transaction."""
         rows = cast(Sequence[EventRecord], records)
         if rows and not isinstance(rows[0], EventRecord):
             rows = [EventRecord._make(r) for r in records]
         with self._transaction() as conn:
-            result, remember = self._ingestor.ingest(conn, rows)
+            result, remember = self._ingestor.ingest(conn, rows, positions)
             self._new_rows.set()
             self._last_ingest = time.monotonic()
             self._last_batch = len(records)
@@ -299,19 +306,28 @@ class CaptureStore(ProfileRecords, EventQueries):
 
     # --- retention -------------------------------------------------------------------------
 
-    def apply_retention(self, profile: Profile) -> int:
+    def apply_retention(self, profile: Profile, sink_ids: Iterable[str] = ()) -> int:
+        """``retention``; how many events were deleted."""
+        return self.retention(profile, sink_ids).deleted
+
+    def retention(self, profile: Profile, sink_ids: Iterable[str] = ()) -> RetentionResult:
         """Delete events beyond the profile's limits, in small transactions so that ingest
-        is never held up for long; returns how many were deleted."""
+        is never held up for long; never one a sink has not acknowledged (the profile's
+        saved sinks and ``sink_ids``, see ``retention_floor``): those are counted as held."""
         if profile.id is None:
-            return 0
+            return RetentionResult(0)
         problem = retention_problem(profile.keep_events, profile.keep_days)
         if problem is not None:  # e.g. written by an older version: never delete on it
             raise ValueError(f"retention of profile {profile.name!r} not applied: {problem}")
+        floor, cursors = self.retention_floor(profile.id, sink_ids)
+        upto = "" if floor is None else f" AND id <= {int(floor)}"
         deleted = 0
+        past: list[str] = []  # what makes an event past the limits, for the held count
         if profile.keep_days is not None:
             cutoff = now_ms() - int(profile.keep_days * 86_400_000)
+            past.append(f"created_at < {cutoff}")
             deleted += self._delete_chunks(
-                "SELECT id FROM events WHERE profile_id = ? AND created_at < ? LIMIT ?",
+                f"SELECT id FROM events WHERE profile_id = ? AND created_at < ?{upto} LIMIT ?",
                 (profile.id, cutoff),
             )
         if profile.keep_events is not None:
@@ -320,11 +336,20 @@ class CaptureStore(ProfileRecords, EventQueries):
                 (profile.id, profile.keep_events),
             )
             if rows:
+                past.append(f"id <= {int(rows[0][0])}")
                 deleted += self._delete_chunks(
-                    "SELECT id FROM events WHERE profile_id = ? AND id <= ? LIMIT ?",
+                    f"SELECT id FROM events WHERE profile_id = ? AND id <= ?{upto} LIMIT ?",
                     (profile.id, rows[0][0]),
                 )
-        return deleted
+        if floor is None or not past:
+            return RetentionResult(deleted)
+        held, newest = self._read(
+            "SELECT count(*), max(id) FROM events WHERE profile_id = ? AND id > ? "
+            f"AND ({' OR '.join(past)})",
+            (profile.id, floor),
+        )[0]
+        by = tuple(s for s, c in cursors.items() if newest is not None and c < newest)
+        return RetentionResult(deleted, int(held), by)
 
     def _delete_chunks(self, select: str, params: tuple[Any, ...]) -> int:
         total = 0

@@ -7,7 +7,13 @@ two entries, and removing one leaves the other. Entries of earlier versions
 then deleted.
 
 Secrets are the password (with the security token appended where the org needs one), the
-connected app's client secret and the refresh token. Access tokens are never stored.
+connected app's client secret and the refresh token (a browser login's, or a legacy one).
+Access tokens are never stored; neither is anything of the Salesforce CLI's own login
+(``sf-cli`` profiles ask ``sf`` at each connect), and a JWT profile's private key stays in
+its file (the profile keeps its path).
+A sink's password (Kafka SASL, PostgreSQL) has an entry of its own, named by the file id,
+the profile's id (it survives a rename) and the sink's destination
+(``sink:<file id>:<profile id>:<sink id>``).
 Without a usable keyring the vault raises ``KeyringUnavailableError`` saying what to
 install; the caller may then choose ``session_only=True``, which keeps secrets in memory
 until the process exits. There is no plain-text fallback.
@@ -123,6 +129,7 @@ class CredentialVault:
         self.session_only = session_only
         self._scope = scope
         self._memory: dict[str, Secrets] = {}
+        self._sink_memory: dict[str, str] = {}
 
     @property
     def scope(self) -> str | None:
@@ -173,6 +180,14 @@ class CredentialVault:
                 f"reading them back gave {'nothing' if back is None else 'something else'}. "
                 f"Nothing is stored. {INSTALL_HINT}"
             )
+
+    def update(self, profile_name: str, secrets: Secrets) -> None:
+        """Replace a profile's secrets where they are kept now: in memory when they were
+        given for this session only, else in the keyring (a rotated refresh token)."""
+        if self.session_only or profile_name in self._memory:
+            self._memory[profile_name] = secrets
+        else:
+            self.save(profile_name, secrets)
 
     def remember(self, profile_name: str, secrets: Secrets) -> None:
         """Keep a profile's secrets in memory only, until the process exits."""
@@ -229,6 +244,39 @@ class CredentialVault:
         except keyring.errors.PasswordDeleteError:
             return False
         return True
+
+    # --- sink passwords ----------------------------------------------------------------
+
+    def _sink_entry(self, profile_id: int, sink_id: str) -> str:
+        return f"sink:{self.scope or ''}:{profile_id}:{sink_id}"
+
+    def save_sink_secret(self, profile_id: int, sink_id: str, password: str) -> None:
+        """Keep a sink's password (read back, like a profile's secrets)."""
+        entry = self._sink_entry(profile_id, sink_id)
+        if self.session_only:
+            self._sink_memory[entry] = password
+            return
+        self._write(entry, password)
+        self._sink_memory.pop(entry, None)
+
+    def load_sink_secret(self, profile_id: int, sink_id: str) -> str | None:
+        entry = self._sink_entry(profile_id, sink_id)
+        if entry in self._sink_memory or self.session_only:
+            return self._sink_memory.get(entry)
+        try:
+            return keyring.get_password(SERVICE, entry)
+        except Exception as exc:
+            raise self._fail(exc) from None
+
+    def delete_sink_secret(self, profile_id: int, sink_id: str) -> None:
+        entry = self._sink_entry(profile_id, sink_id)
+        self._sink_memory.pop(entry, None)
+        if self.session_only:
+            return
+        try:
+            self._delete(entry)
+        except Exception as exc:
+            raise self._fail(exc) from None
 
     def check(self) -> None:
         """Raise KeyringUnavailableError now if the keyring cannot be used."""

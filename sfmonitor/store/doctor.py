@@ -216,6 +216,15 @@ def _resume_before_losses(out: sqlite3.Connection, result: Recovery) -> None:
             "AND e.id <= ?), 0), live_since = NULL",
             (first_lost,),
         )
+        # a Pub/Sub position is the replay id bytes of that newest event kept (none: the
+        # channel's policy), never a position past the loss
+        out.execute(
+            "UPDATE replay_state SET replay_bytes = (SELECT e.replay_bytes FROM events e "
+            "WHERE e.profile_id = replay_state.profile_id AND e.channel = replay_state.channel "
+            "AND e.id <= ? AND e.replay_bytes IS NOT NULL ORDER BY e.id DESC LIMIT 1) "
+            "WHERE transport = 'pubsub'",
+            (first_lost,),
+        )
 
 
 def _swap(path: Path, target: Path) -> Path:

@@ -1,7 +1,11 @@
 """Export of captured events to JSON or NDJSON (import: ``importer``).
 
 Each record is ``{"channel", "replayId", "kind", "createdDate", "receivedAt", "event"}``
-where ``event`` is the message exactly as received. Exports stream row by row (constant
+where ``event`` is the message exactly as received (a Pub/Sub event's decoded into the
+CometD shape of its kind). A Pub/Sub event's record adds ``"pubsub": {"replayId": hex of
+the replay id bytes, "schemaId": its Avro schema id, "avro": hex of the payload as
+received}`` (lower-case hex; ``replayId`` outside is their 8-byte big-endian value, or
+null for another length). Exports stream row by row (constant
 memory) into a temporary file that is renamed when complete, so a cancelled or failed
 export never leaves a half-written file under the chosen name. A JSON export writes one
 record per line inside the array, which lets the import read it line by line too.
@@ -28,8 +32,7 @@ from .errors import ExportCancelled, ImportFormatError
 from .importer import ImportResult, import_capture
 from .ingest import usable
 from .models import EventQuery
-from .records import raw_json
-from .records import text_for_sqlite as _text
+from .records import EventRecord, PubSubWire, event_record
 
 FORMATS = ("json", "ndjson")
 Progress = Callable[[int, int], None]  # (done, total)
@@ -40,7 +43,13 @@ def format_for(path: Path) -> str:
 
 
 def _record(
-    channel: str, replay_id: int | None, kind: str, created: int, received: int, raw: bytes
+    channel: str,
+    replay_id: int | None,
+    kind: str,
+    created: int,
+    received: int,
+    raw: bytes,
+    pubsub: bytes = b"",
 ) -> bytes:
     return b"".join(
         (
@@ -56,24 +65,45 @@ def _record(
             iso_from_ms(received).encode(),
             b'","event":',
             raw,
+            pubsub,
             b"}",
         )
     )
 
 
-def event_record_bytes(event: StreamEvent) -> bytes:
-    """The export record of an event just received (for ``capture --ndjson``)."""
-    replay_id = event.replay_id
-    if replay_id is not None and not usable(replay_id):
-        replay_id = None  # as the store keeps it (``ingest``): the message has it
-    return _record(
-        _text(event.channel) or "",
-        replay_id,
-        event.kind.value,
-        int(event.created_at.timestamp() * 1000),
-        int(event.received_at.timestamp() * 1000),
-        raw_json(event.raw).encode(),
+def _pubsub_part(r: EventRecord) -> bytes:
+    if r.replay_bytes is None:
+        return b""
+    avro = b'"' + r.avro.hex().encode() + b'"' if r.avro is not None else b"null"
+    return b"".join(
+        (
+            b',"pubsub":{"replayId":"',
+            r.replay_bytes.hex().encode(),
+            b'","schemaId":',
+            orjson.dumps(r.schema_id),
+            b',"avro":',
+            avro,
+            b"}",
+        )
     )
+
+
+def record_bytes(r: EventRecord) -> bytes:
+    """The export record of an events row about to be stored (``capture --ndjson``)."""
+    return _record(
+        r.channel,
+        r.replay_id if usable(r.replay_id) else None,  # as ``ingest`` keeps it
+        r.kind,
+        r.created_at,
+        r.received_at,
+        r.raw.encode(),
+        _pubsub_part(r),
+    )
+
+
+def event_record_bytes(event: StreamEvent, wire: PubSubWire | None = None) -> bytes:
+    """The export record of an event just received (the message has an odd replay id)."""
+    return record_bytes(event_record(0, event, wire))
 
 
 def _iso_sql(column: str) -> str:
@@ -83,6 +113,14 @@ def _iso_sql(column: str) -> str:
     )
 
 
+# A Pub/Sub event's part of the record (``_pubsub_part``); '' for a CometD event.
+_PUBSUB_SQL = (
+    "CASE WHEN e.replay_bytes IS NULL THEN '' ELSE "
+    '\',"pubsub":{"replayId":"\' || lower(hex(e.replay_bytes)) || '
+    '\'","schemaId":\' || json_quote(e.schema_id) || \',"avro":\' || '
+    "CASE WHEN e.avro IS NULL THEN 'null' ELSE '\"' || lower(hex(e.avro)) || '\"' END || "
+    "'}' END"
+)
 # The same record as ``event_record_bytes``, assembled by SQLite: an export then costs little more
 # than reading the rows (tests check that both give identical bytes).
 RECORD_SQL = (
@@ -90,7 +128,7 @@ RECORD_SQL = (
     "coalesce(e.replay_id, 'null') || ',\"kind\":' || json_quote(e.kind) || "
     f'\',"createdDate":"\' || {_iso_sql("e.created_at")} || '
     f'\'","receivedAt":"\' || {_iso_sql("e.received_at")} || '
-    "'\",\"event\":' || e.raw || '}'"
+    f"'\",\"event\":' || e.raw || {_PUBSUB_SQL} || '}}'"
 )
 
 
@@ -181,4 +219,5 @@ __all__ = [
     "export_events",
     "format_for",
     "import_capture",
+    "record_bytes",
 ]

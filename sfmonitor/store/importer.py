@@ -26,7 +26,7 @@ from sfmonitor.timefmt import parse_time
 from .captures import CaptureStore
 from .errors import ImportFormatError
 from .models import Environment, Profile
-from .records import GAP_KIND, gap_summary, raw_json, text_for_sqlite
+from .records import GAP_KIND, PubSubWire, gap_summary, raw_json, text_for_sqlite
 
 MAX_RECORD = 16 << 20  # bytes of one record
 PIECE = 1 << 20  # bytes read at a time
@@ -70,7 +70,8 @@ def _row_of(record: Any, where: str) -> tuple[Any, ...]:
     uuid = inner.get("EventUuid") if isinstance(inner, dict) else None
     if kind == GAP_KIND:
         summary = gap_summary(event.get("gap"))
-        return (channel, kind, None, None, *times, "GAP", summary, raw_json(event))
+        return (channel, kind, None, None, *times, "GAP", summary, raw_json(event), *_NO_WIRE)
+    wire = _pubsub_of(record.get("pubsub", None), replay_id, where)
     event_kind = EventKind(kind)
     return (
         channel,
@@ -82,7 +83,38 @@ def _row_of(record: Any, where: str) -> tuple[Any, ...]:
         text_for_sqlite(change_of(event_kind, channel, data)),
         text_for_sqlite(summarize(event_kind, channel, data)),
         raw_json(event),
+        *wire,
     )
+
+
+_NO_WIRE = (None, None, None)
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+
+
+def _hex(value: Any, what: str, where: str) -> bytes:
+    if not isinstance(value, str) or not _HEX.fullmatch(value):
+        raise _fail(where, f"pubsub.{what} must be lower-case hex")
+    return bytes.fromhex(value)
+
+
+def _pubsub_of(part: Any, replay_id: Any, where: str) -> tuple[Any, Any, Any]:
+    """A Pub/Sub event's replay id bytes, schema id and Avro bytes (export's ``pubsub``)."""
+    if part is None:
+        return _NO_WIRE
+    if not isinstance(part, dict):
+        raise _fail(where, "pubsub must be a JSON object")
+    raw = _hex(part.get("replayId"), "replayId", where)
+    if not raw:
+        raise _fail(where, "pubsub.replayId cannot be empty")
+    shown = PubSubWire(raw, "", b"").replay_value
+    if replay_id is not None and replay_id != shown:
+        raise _fail(where, "replayId is not the value of pubsub.replayId")
+    schema_id = part.get("schemaId")
+    if schema_id is not None and not isinstance(schema_id, str):
+        raise _fail(where, "pubsub.schemaId must be a string or null")
+    avro = part.get("avro")
+    payload = None if avro is None else _hex(avro, "avro", where)
+    return raw, text_for_sqlite(schema_id), payload
 
 
 _LONG_NUMBER = re.compile(rb"[0-9]{19}")  # may be an integer beyond 64 bits

@@ -27,8 +27,16 @@ import orjson
 
 from sfmonitor.timefmt import iso_from_ms
 
-from .models import Gap, now_ms
-from .records import GAP_KIND, INSERT, ODD_REPLAY_ID, RESTARTED, EventRecord, gap_summary
+from .models import COMETD, PUBSUB, Gap, now_ms
+from .records import (
+    GAP_KIND,
+    INSERT,
+    ODD_REPLAY_ID,
+    RESTARTED,
+    EventRecord,
+    PubSubWire,
+    gap_summary,
+)
 
 REPLAY_ID_MAX = 2**63 - 1
 
@@ -46,6 +54,32 @@ def shown(value: Any) -> str:
 
 
 Key = tuple[int, str]  # profile id, channel
+Position = tuple[int, str, bytes]  # profile id, channel, Pub/Sub replay id bytes
+
+# a channel's newest stored event is where it resumes (its transport's position only)
+_SAVE_STATE = (
+    "INSERT INTO replay_state (profile_id, channel, replay_id, created_at, updated_at, "
+    "replay_bytes, transport) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (profile_id, channel) "
+    "DO UPDATE SET replay_id = excluded.replay_id, created_at = excluded.created_at, "
+    "live_since = NULL, updated_at = excluded.updated_at, replay_bytes = excluded.replay_bytes, "
+    "transport = excluded.transport"
+)
+# a Pub/Sub keepalive's latest_replay_id: the resume point moves with no event
+_SAVE_POSITION = (
+    f"INSERT INTO replay_state (profile_id, channel, replay_id, replay_bytes, transport, "
+    f"updated_at) VALUES (?, ?, ?, ?, '{PUBSUB}', ?) ON CONFLICT (profile_id, channel) DO UPDATE "
+    "SET replay_id = excluded.replay_id, replay_bytes = excluded.replay_bytes, "
+    "transport = excluded.transport, live_since = NULL, updated_at = excluded.updated_at"
+)
+
+
+def _transport_of(r: EventRecord) -> str:
+    return COMETD if r.replay_bytes is None else PUBSUB
+
+
+def position_value(replay_bytes: bytes) -> int | None:
+    """The ``replay_id`` column of a Pub/Sub position (see ``PubSubWire.replay_value``)."""
+    return PubSubWire(replay_bytes, "", b"").replay_value
 
 
 @dataclass(frozen=True)
@@ -79,6 +113,9 @@ def insert_gap(conn: sqlite3.Connection, profile_id: int, gap: Gap) -> Gap:
             "GAP",
             gap_summary(message["gap"]),
             orjson.dumps(message).decode(),
+            None,
+            None,
+            None,
         ),
     )
     cur = conn.execute(
@@ -102,30 +139,38 @@ class Ingestor:
         self._told_odd: set[Key] = set()
 
     def ingest(
-        self, conn: sqlite3.Connection, records: Sequence[EventRecord]
+        self,
+        conn: sqlite3.Connection,
+        records: Sequence[EventRecord],
+        positions: Sequence[Position] = (),
     ) -> tuple[IngestResult, Callable[[], None]]:
-        """Store ``records`` inside the caller's transaction. Returns the result and what
-        to remember once the transaction has committed."""
+        """Store ``records`` inside the caller's transaction, then ``positions`` (Pub/Sub
+        resume points a keepalive moved with no event, newer than every record of their
+        channel here). Returns the result and what to remember once committed."""
         total = len(records)
         records, odd = self._in_range(records)
         records, clashes = self._clashes(conn, records)
         before = conn.total_changes
         conn.executemany(INSERT, records)
         stored = conn.total_changes - before
-        newest: dict[Key, tuple[int, int]] = {}
+        newest: dict[Key, EventRecord] = {}
         for r in records:
-            if r.replay_id is not None:
-                newest[(r.profile_id, r.channel)] = (r.replay_id, r.created_at)
+            if r.replay_id is not None or r.replay_bytes is not None:
+                newest[(r.profile_id, r.channel)] = r
         now = now_ms()
         conn.executemany(
-            "INSERT INTO replay_state (profile_id, channel, replay_id, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id, channel) DO UPDATE "
-            "SET replay_id = excluded.replay_id, created_at = excluded.created_at, "
-            "live_since = NULL, updated_at = excluded.updated_at",
-            [(pid, ch, rid, created, now) for (pid, ch), (rid, created) in newest.items()],
+            _SAVE_STATE,
+            [
+                (pid, ch, r.replay_id, r.created_at, now, r.replay_bytes, _transport_of(r))
+                for (pid, ch), r in newest.items()
+            ],
+        )
+        conn.executemany(
+            _SAVE_POSITION,
+            [(pid, ch, position_value(raw), raw, now) for pid, ch, raw in positions],
         )
         notices = [insert_gap(conn, key[0], gap) for key, gap in odd + clashes]
-        highest = {key: rid for key, (rid, _) in newest.items()}
+        highest = {key: r.replay_id for key, r in newest.items() if r.replay_id is not None}
 
         def remember() -> None:
             for key, rid in highest.items():

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 PRODUCTION_URL = "https://login.salesforce.com"
+COMETD = "cometd"  # a channel's transport: the Streaming API (Bayeux long polling)
+PUBSUB = "pubsub"  # the Pub/Sub API (gRPC)
+TRANSPORTS = (COMETD, PUBSUB)
 SANDBOX_URL = "https://test.salesforce.com"
 
 
@@ -18,9 +21,66 @@ class Environment(enum.StrEnum):
     IMPORTED = "imported"  # a read-only capture imported from an export file
 
 
+DEFAULT_CALLBACK_PORT = 1717  # the browser login's loopback port (sfmonitor.auth.DEFAULT_PORT)
+
+
 class AuthKind(enum.StrEnum):
-    PASSWORD = "password"
-    REFRESH_TOKEN = "refresh_token"
+    """How a profile logs in; the values are the words of ``--auth`` and of the window."""
+
+    WEB = "web"  # browser login with PKCE; its refresh token in the keyring
+    SF_CLI = "sf-cli"  # an org the Salesforce CLI is logged in to (no secret of ours)
+    JWT = "jwt"  # JWT bearer: consumer key, username, private key file
+    CLIENT_CREDENTIALS = "client-credentials"  # consumer key + secret (integration user)
+    PASSWORD = "password"  # legacy: blocked by default in orgs since Summer '23
+    REFRESH_TOKEN = "refresh-token"  # legacy: a refresh token obtained elsewhere + secret
+
+    @classmethod
+    def _missing_(cls, value: object) -> AuthKind | None:
+        # rows written before the login kinds (schema v4) say ``refresh_token``
+        if isinstance(value, str) and value.replace("_", "-") != value:
+            return cls(value.replace("_", "-"))
+        return None
+
+    @property
+    def legacy(self) -> bool:
+        return self in (AuthKind.PASSWORD, AuthKind.REFRESH_TOKEN)
+
+    @property
+    def keyring_secrets(self) -> tuple[str, ...]:
+        """The ``Secrets`` fields this kind keeps in the keyring (sf-cli and jwt: none;
+        the CLI keeps its own login, a JWT key stays in its file)."""
+        return _KEYRING_SECRETS[self]
+
+
+_KEYRING_SECRETS = {
+    AuthKind.WEB: ("refresh_token",),
+    AuthKind.SF_CLI: (),
+    AuthKind.JWT: (),
+    AuthKind.CLIENT_CREDENTIALS: ("client_secret",),
+    AuthKind.PASSWORD: ("password", "client_secret"),
+    AuthKind.REFRESH_TOKEN: ("refresh_token", "client_secret"),
+}
+
+ORG_KINDS = ("production", "sandbox", "scratch")  # what an org says it is (else "unknown")
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    """Who and where the last login of a profile was, as the org itself said (no secret).
+    Empty until the first login."""
+
+    org_id: str = ""
+    org_name: str = ""
+    user: str = ""  # the username the login belongs to
+    kind: str = ""  # production | sandbox | scratch | unknown ("": never logged in)
+
+    def line(self) -> str:
+        """``ada@acme.com · Acme Corp (production)``, or "" before any login."""
+        if not (self.user or self.org_id):
+            return ""
+        where = self.org_name or self.org_id
+        text = f"{self.user} · {where}" if self.user else where
+        return f"{text} ({self.kind})" if self.kind else text
 
 
 @dataclass
@@ -38,6 +98,12 @@ class Profile:
     keep_days: float | None = None  # retention: keep N days
     source: str = ""  # the file an imported capture came from
     id: int | None = None
+    callback_port: int = DEFAULT_CALLBACK_PORT  # web: the browser login's loopback port
+    sf_org: str = ""  # sf-cli: the CLI's alias (or username) of the org
+    key_file: str = ""  # jwt: the private key's path (the key stays in its file)
+    org: OrgInfo = field(default_factory=OrgInfo)  # the org's own word, after a login
+    transport: str = COMETD  # the channels' transport unless a channel says otherwise
+    pubsub_endpoint: str = ""  # host:port of the Pub/Sub API ("" = Salesforce's)
 
     @property
     def read_only(self) -> bool:
@@ -45,6 +111,12 @@ class Profile:
 
     @property
     def is_production(self) -> bool:
+        """What the org said at the last login (a My Domain URL says nothing); before
+        any login, the login URL's word. The demo and opened exports never are."""
+        if self.environment in (Environment.DEMO, Environment.IMPORTED):
+            return False
+        if self.org.kind in ORG_KINDS:
+            return self.org.kind == "production"
         return self.environment is Environment.PRODUCTION
 
 
@@ -53,6 +125,11 @@ class Subscription:
     channel: str
     enabled: bool = True
     replay_policy: str = "new"  # new | all | a replay id, used when nothing is stored
+    transport: str = ""  # cometd | pubsub; "" = the profile's
+
+    def transport_in(self, profile: Profile) -> str:
+        """The transport this channel uses in ``profile``."""
+        return self.transport or profile.transport
 
 
 @dataclass
@@ -61,6 +138,8 @@ class ReplayState:
     replay_id: int | None
     created_at: int | None  # ms
     live_since: int | None  # ms
+    replay_bytes: bytes | None = None  # a Pub/Sub position: the replay id as sent
+    transport: str = COMETD  # whose position this is (never used by the other transport)
 
 
 @dataclass(frozen=True)

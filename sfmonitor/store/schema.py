@@ -9,13 +9,142 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import SchemaTooNewError
 
-MIGRATIONS: list[str] = [
+
+def login_settings() -> str:
+    """What the login kinds of issue 15 keep on a profile (none of it secret): the browser
+    login's callback port, the Salesforce CLI's org, the JWT key file's path, and who and
+    where the last login was as the org said (its id, name, the user, and production /
+    sandbox / scratch / unknown). ``refresh_token`` becomes ``refresh-token``, the word of
+    ``--auth``."""
+    return """
+    ALTER TABLE profiles ADD COLUMN callback_port INTEGER NOT NULL DEFAULT 1717;
+    ALTER TABLE profiles ADD COLUMN sf_org TEXT NOT NULL DEFAULT '';
+    ALTER TABLE profiles ADD COLUMN key_file TEXT NOT NULL DEFAULT '';
+    ALTER TABLE profiles ADD COLUMN org_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE profiles ADD COLUMN org_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE profiles ADD COLUMN org_user TEXT NOT NULL DEFAULT '';
+    ALTER TABLE profiles ADD COLUMN org_kind TEXT NOT NULL DEFAULT '';
+    UPDATE profiles SET auth_kind = 'refresh-token' WHERE auth_kind = 'refresh_token';
+    """
+
+
+def _pubsub_transport() -> str:
+    """Pub/Sub beside CometD: a transport per profile (the default) and per channel (an
+    override; '' = the profile's), the profile's Pub/Sub endpoint ('' = Salesforce's),
+    opaque replay id bytes on events and on replay positions, whose transport is kept
+    (a position is never converted: a channel moved to the other transport starts from its
+    policy), a Pub/Sub event's schema id and Avro bytes as received, and the Avro schemas
+    by id (exports and stored events decode offline). An 8-byte replay id also fills
+    ``replay_id`` (its big-endian value), so sorting, filters and dedupe keep working;
+    other lengths are kept unique by their bytes."""
+    return """
+    ALTER TABLE profiles ADD COLUMN transport TEXT NOT NULL DEFAULT 'cometd';
+    ALTER TABLE profiles ADD COLUMN pubsub_endpoint TEXT NOT NULL DEFAULT '';
+    ALTER TABLE subscriptions ADD COLUMN transport TEXT NOT NULL DEFAULT '';
+    ALTER TABLE replay_state ADD COLUMN transport TEXT NOT NULL DEFAULT 'cometd';
+    ALTER TABLE replay_state ADD COLUMN replay_bytes BLOB;
+    ALTER TABLE events ADD COLUMN replay_bytes BLOB;
+    ALTER TABLE events ADD COLUMN schema_id TEXT;
+    ALTER TABLE events ADD COLUMN avro BLOB;
+    CREATE UNIQUE INDEX events_replay_bytes ON events (profile_id, channel, replay_bytes)
+        WHERE replay_id IS NULL AND replay_bytes IS NOT NULL;
+    CREATE TABLE avro_schemas (
+        schema_id TEXT PRIMARY KEY,
+        schema_json TEXT NOT NULL,
+        saved_at INTEGER NOT NULL       -- ms since the epoch, UTC
+    ) STRICT;
+    """
+
+
+# A step is SQL, or a function for a change SQL alone cannot make (it runs inside the step's
+# transaction).
+Step = str | Callable[[sqlite3.Connection], None]
+
+# The newest event a sink has acknowledged, per profile and sink (``sfmonitor.sinks``):
+# rows are forwarded in ``events.id`` order and the cursor only moves forward.
+SINK_CURSORS_DDL = """
+CREATE TABLE IF NOT EXISTS sink_cursors (
+    profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+    sink_id TEXT NOT NULL,            -- the destination, e.g. kafka://host:9092/topic
+    last_event_id INTEGER NOT NULL,   -- events.id of the newest acknowledged event
+    acked INTEGER NOT NULL DEFAULT 0, -- events acknowledged so far (a counter)
+    updated_at INTEGER NOT NULL,      -- ms since the epoch, UTC
+    PRIMARY KEY (profile_id, sink_id)
+) STRICT;
+"""
+
+
+def sink_tables() -> str:
+    """v7: each sink's cursor, and the sinks saved on a profile (their URLs never hold a
+    password: that is in the keyring, named by the profile id and the sink id)."""
+    return (
+        SINK_CURSORS_DDL
+        + """
+    CREATE TABLE IF NOT EXISTS profile_sinks (
+        profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        sink_id TEXT NOT NULL,          -- the destination: names its cursor and keyring entry
+        url TEXT NOT NULL,              -- the sink URL as given, without any password
+        position INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (profile_id, sink_id)
+    ) STRICT;
+    """
+    )
+
+
+_EVENTS_KEY = re.compile(r"\bid\s+INTEGER\s+PRIMARY\s+KEY\b(?!\s+AUTOINCREMENT)", re.IGNORECASE)
+
+
+def event_ids_never_reused(conn: sqlite3.Connection) -> None:
+    """v6: ``events.id`` becomes AUTOINCREMENT, so that an id is never handed out twice.
+
+    A sink's cursor is an event id: without AUTOINCREMENT SQLite gives a new row the
+    highest id plus one, so deleting a profile's newest events (a channel removed with
+    its events) would let new events take ids at or below a cursor, and they would never
+    be forwarded. SQLite cannot add AUTOINCREMENT to a table: the table is copied into a
+    new one (the same columns, whatever earlier steps added, and the same ids), its
+    indexes and triggers made again (~12 s per million events, once)."""
+    (sql,) = conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'events'").fetchone()
+    if not _EVENTS_KEY.search(sql):
+        return  # already done (a file that was put back to an older version)
+    dependents = [
+        row[0]
+        for row in conn.execute(
+            "SELECT sql FROM sqlite_schema WHERE tbl_name = 'events' "
+            "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
+        )
+    ]
+    new_sql = _EVENTS_KEY.sub("id INTEGER PRIMARY KEY AUTOINCREMENT", sql, count=1)
+    conn.execute(re.sub(r"(?i)^CREATE TABLE\s+\"?events\"?", "CREATE TABLE events_new", new_sql))
+    conn.execute("INSERT INTO events_new SELECT * FROM events")
+    conn.execute("DROP TABLE events")
+    conn.execute("ALTER TABLE events_new RENAME TO events")
+    for statement in dependents:
+        conn.execute(statement)
+
+
+def profile_notes_table() -> str:
+    """v9: what the app keeps per profile besides the capture (the last channel discovery,
+    the payloads published), dropped with the profile; never a secret."""
+    return """
+    CREATE TABLE profile_notes (
+        profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,              -- discovery | publish:<channel>
+        value TEXT NOT NULL,            -- JSON
+        updated_at INTEGER NOT NULL,    -- ms since the epoch, UTC
+        PRIMARY KEY (profile_id, key)
+    ) STRICT;
+    """
+
+
+MIGRATIONS: list[Step] = [
     # v1: profiles, subscriptions, replay state, events
     """
     CREATE TABLE profiles (
@@ -108,24 +237,19 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX events_replay ON events (profile_id, channel, replay_id, created_at)
         WHERE replay_id IS NOT NULL;
     """,
+    # v5: the login kinds' settings and the org's own word on a profile
+    login_settings(),
+    # v6: the Pub/Sub API beside CometD
+    _pubsub_transport(),
+    # v7: sink cursors and the sinks saved on a profile
+    sink_tables(),
+    # v8: event ids never handed out twice
+    event_ids_never_reused,
+    # v9: notes kept per profile (the last channel discovery, published payloads)
+    profile_notes_table(),
 ]
 
 
-def profile_notes_table() -> str:
-    """v5: what the app keeps per profile besides the capture (the last channel discovery,
-    the payloads published), dropped with the profile; never a secret."""
-    return """
-    CREATE TABLE profile_notes (
-        profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
-        key TEXT NOT NULL,              -- discovery | publish:<channel>
-        value TEXT NOT NULL,            -- JSON
-        updated_at INTEGER NOT NULL,    -- ms since the epoch, UTC
-        PRIMARY KEY (profile_id, key)
-    ) STRICT;
-    """
-
-
-MIGRATIONS.append(profile_notes_table())
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -163,9 +287,13 @@ def migrate(conn: sqlite3.Connection, path: Path | None, target: int = SCHEMA_VE
     if current > 0 and path is not None:
         backup_copy(conn, Path(f"{path}.v{current}.bak"))
     for version in range(current, target):
+        step = MIGRATIONS[version]
         with write_transaction(conn):
-            for statement in _statements(MIGRATIONS[version]):
-                conn.execute(statement)
+            if callable(step):
+                step(conn)
+            else:
+                for statement in _statements(step):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
     return current
 

@@ -1,10 +1,13 @@
-"""Channels from the window: add (a channel already there is said so in the dialog),
-remove (keeping or deleting its events), and replay the last 24 hours with progress."""
+"""Channels from the window: add (a channel already there is said so in the dialog; the
+API that carries it, CometD or Pub/Sub, can be chosen), remove (keeping or deleting its
+events), and replay the last 24 hours with progress."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sfmonitor.store import Profile, Subscription
+from sfmonitor.store.transports import effective_transport
 from sfmonitor.streaming import StreamingError
 
 from .dialogs import ChannelDialog, remove_channel_box
@@ -12,6 +15,11 @@ from .replay_progress import channel_list
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
+
+
+def channel_transports(profile: Profile, subs: list[Subscription]) -> dict[str, str]:
+    """Each channel's transport, as a capture of ``profile`` will use it."""
+    return {s.channel: effective_transport(s.channel, s.transport, profile.transport) for s in subs}
 
 
 class ChannelsFlow:
@@ -23,15 +31,19 @@ class ChannelsFlow:
         if w.profile is None or w.profile.read_only:
             await w.dialogs.inform("Add a channel", "Open or create a profile first.")
             return
-        dialog = ChannelDialog(w, frozenset(w.sidebar.channels()))
+        profile = w.profile
+        dialog = ChannelDialog(
+            w, frozenset(w.sidebar.channels()), True, default_transport=profile.transport
+        )
         try:
             if not await w.dialogs.run(dialog):
                 return
             channel, policy = dialog.value()
+            chosen = dialog.chosen_transport()
         finally:
             dialog.deleteLater()
-        w.sidebar.add_channel(channel)
-        await w.controller.add_channel(w.profile, channel, policy)
+        w.sidebar.add_channel(channel, effective_transport(channel, chosen, profile.transport))
+        await w.controller.add_channel(profile, channel, policy, chosen)
 
     async def remove(self, channel: str) -> None:
         w = self.w

@@ -14,8 +14,17 @@ from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from sfmonitor.capture import Capture, StoreWriteError
-from sfmonitor.store import CaptureStore, IngestResult, Profile, Secrets, Subscription
+from sfmonitor.capture import Capture, Forwarding, StoreWriteError, saved_sink_plans
+from sfmonitor.sinks import Lag, SinkState, SinkUrlError
+from sfmonitor.store import (
+    CaptureStore,
+    CredentialVault,
+    IngestResult,
+    KeyringUnavailableError,
+    Profile,
+    Secrets,
+    Subscription,
+)
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelChange,
@@ -28,12 +37,14 @@ from sfmonitor.streaming import (
     StreamingError,
 )
 
+from .login_words import refusal_text
 from .replay_progress import ReplayProgress
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 REPLAY_WINDOW = 24 * 3600.0  # "Replay last 24 hours"
 CONNECTION = ""  # the source of connection-wide problems (channels use their own name)
+SINKS = "sinks"  # the source of problems with the sinks as a whole (each sink: its own)
 
 
 class MonitorController(QObject):
@@ -46,11 +57,15 @@ class MonitorController(QObject):
     events_stored = Signal(int)  # rows added to the store by the last batch
     gap_recorded = Signal(str, str)  # channel, what happened
     activity = Signal(str)  # what a long action is doing ("" when it has ended)
+    identity_known = Signal(object)  # the Profile, with who and where its org said it is
 
-    def __init__(self, store: CaptureStore, worker: Worker) -> None:
+    def __init__(
+        self, store: CaptureStore, worker: Worker, vault: CredentialVault | None = None
+    ) -> None:
         super().__init__()
         self.store = store
         self.worker = worker
+        self.vault = vault  # where a rotated refresh token goes back; the sinks' passwords
         self.profile: Profile | None = None
         self.capture: Capture | None = None
         self._secrets: Secrets | None = None  # in memory only, to reconnect on request
@@ -97,10 +112,40 @@ class MonitorController(QObject):
             on_event=self._on_event,
             on_notice=self._on_notice,
             on_written=self._on_written,
+            vault=self.vault,
+            on_identity=self._on_identity,
+            on_warning=self.activity.emit,
+            forwarding=await self._forwarding(profile.id),
         )
         self.capture = capture
         self._set_state(ConnectionState.CONNECTING, "Connecting…")
         self._task = asyncio.ensure_future(self._run(capture))
+
+    async def _forwarding(self, profile_id: int) -> Forwarding | None:
+        """The profile's saved sinks: they run wherever the profile is captured (see
+        ``sinks_status``). Without the keyring their passwords are missing: said, and the
+        sinks that can do without (NDJSON, PostgreSQL with ~/.pgpass) still run."""
+        try:
+            plans = await self.worker.run(saved_sink_plans, self.store, self.vault, profile_id)
+        except KeyringUnavailableError as exc:
+            self.problem.emit(SINKS, f"the sinks' passwords could not be read: {exc}")
+            plans = await self.worker.run(saved_sink_plans, self.store, None, profile_id)
+        except SinkUrlError as exc:  # a saved URL this version cannot read
+            self.problem.emit(SINKS, str(exc))
+            return None
+        if not plans:
+            return None
+        return Forwarding(self.store.path, profile_id, plans, on_change=self._sink_changed)
+
+    def _sink_changed(self, lag: Lag) -> None:
+        """A sink retried or stopped is a problem of its own, gone once it forwards."""
+        source = f"sink {lag.sink}"
+        if lag.state is SinkState.RETRYING:
+            self.problem.emit(source, f"{lag.problem}; trying again")
+        elif lag.state is SinkState.FAILED:
+            self.problem.emit(source, f"stopped: {lag.problem}; its events stay in the store")
+        elif lag.state is SinkState.FORWARDING:
+            self.problem.emit(source, "")
 
     async def reconnect_now(self) -> None:
         """Skip the wait: a new session at once, resuming from the stored replay ids."""
@@ -111,7 +156,7 @@ class MonitorController(QObject):
         try:
             await capture.run()
         except AuthenticationError as exc:
-            self._failed("Login failed", f"login refused: {exc}")
+            self._failed("Login failed", refusal_text(capture.profile, exc))
         except (StoreWriteError, StreamingError) as exc:
             self._failed("Stopped", str(exc))
         except asyncio.CancelledError:
@@ -155,11 +200,14 @@ class MonitorController(QObject):
         """Whether ``profile`` is the one this controller captures (connected or not)."""
         return profile is not None and self.profile is not None and profile.id == self.profile.id
 
-    async def add_channel(self, profile: Profile, channel: str, replay_policy: str = "new") -> None:
+    async def add_channel(
+        self, profile: Profile, channel: str, replay_policy: str = "new", transport: str = ""
+    ) -> None:
         """Add ``channel`` to ``profile``; subscribe at once if that profile is capturing
-        (from ``replay_policy``: the user's choice wins over an earlier position)."""
+        (from ``replay_policy``: the user's choice wins over an earlier position), over
+        ``transport`` ("" = the profile's)."""
         assert profile.id is not None
-        sub = Subscription(channel, True, replay_policy)
+        sub = Subscription(channel, True, replay_policy, transport)
         await self.worker.run(self.store.set_subscription, profile.id, sub)
         if self.capturing(profile) and self.capture is not None and self.connected:
             try:
@@ -242,6 +290,11 @@ class MonitorController(QObject):
             self._replay_timer.stop()
 
     # --- from the capture (on the loop, i.e. the Qt thread) --------------------------------
+
+    def _on_identity(self, profile: Profile) -> None:
+        if self.capturing(profile):
+            self.profile = profile
+        self.identity_known.emit(profile)
 
     def _on_event(self, event: StreamEvent) -> None:
         self.received += 1

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from sfmonitor.store import CaptureStore, CredentialVault, Environment, StoreLockedError, data_dir
 
+from .gc_guard import GuiThreadCollector
 from .main_window import DemoStarter, MainWindow
 from .modal import Dialogs
 from .qt_check import none_leak_problem
@@ -195,5 +196,10 @@ def run(args: argparse.Namespace, start_demo: DemoStarter) -> int:
         os._exit(3)  # not a normal exit: the probe's lost references would abort it
     app.setApplicationName("sfmonitor")
     app.setOrganizationName("sfmonitor")
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(amain(app, args, start_demo))
+    collector = GuiThreadCollector(app)  # Qt objects in cycles die on this thread only
+    collector.start()
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            return runner.run(amain(app, args, start_demo))
+    finally:
+        collector.stop()

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from sfmonitor.store import CaptureStore, CredentialVault, Environment, EventQuery, Profile
 from sfmonitor.streaming import ConnectionState
 
-from .channels_flow import ChannelsFlow
+from .channels_flow import ChannelsFlow, channel_transports
 from .controller import MonitorController
 from .detail import DetailPane
 from .discovery_flow import DiscoveryFlow
@@ -49,6 +49,7 @@ from .profiles_flow import ProfilesFlow
 from .publish_flow import PublishFlow
 from .resources import app_icon, icon
 from .sidebar import ChannelSidebar
+from .sinks_status import SinkStatus
 from .status_bar import StatusBar
 from .tasks import Tasks
 from .welcome import Welcome
@@ -77,7 +78,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.worker = worker or Worker()
         self.start_demo = start_demo  # from the composition root (app.py); None: no demo
-        self.controller = MonitorController(store, self.worker)
+        self.controller = MonitorController(store, self.worker, vault)
         self.model = EventsModel(store, self.worker)
         self.dialogs = Dialogs(self, settings)
         self.tasks = Tasks(on_error=lambda text: self.status.show_problem("", text))
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.profiles = ProfilesFlow(self)
         self.channels = ChannelsFlow(self)
         self.exports = ExportFlow(self)
+        self.sink_status = SinkStatus(self)
         self.access = OrgAccess(self)
         self.discovery = DiscoveryFlow(self)
         self.limits = LimitsFlow(self)
@@ -250,6 +252,7 @@ class MainWindow(QMainWindow):
         c.problem.connect(status.show_problem)
         c.gap_recorded.connect(lambda ch, text: status.show_activity(f"Gap on {ch}: {text}"))
         c.activity.connect(status.show_activity)
+        c.identity_known.connect(self.profiles.identity_known)
         status.reconnect_requested.connect(lambda: self.tasks.spawn(self.reconnect_now()))
 
     # --- profiles ------------------------------------------------------------------------
@@ -264,7 +267,7 @@ class MainWindow(QMainWindow):
         else:
             assert profile.id is not None
             subs = await self.worker.run(self.store.subscriptions, profile.id)
-            self.sidebar.set_channels([s.channel for s in subs])
+            self.sidebar.set_channels([s.channel for s in subs], channel_transports(profile, subs))
             self.status.show_profile(profile.name, where_of(profile), profile.is_production)
             self.stack.setCurrentIndex(1)
             self.settings.setValue("last_profile", profile.name)
@@ -273,6 +276,13 @@ class MainWindow(QMainWindow):
         self._show_title()
         self._show_state()
         self.apply_filter()
+
+    def show_identity(self) -> None:
+        """Who and where the profile on screen logs in, and whether the org is production."""
+        profile = self.profile
+        if profile is not None:
+            self.status.show_profile(profile.name, where_of(profile), profile.is_production)
+        self._show_title()
 
     def _show_title(self) -> None:
         profile = self.profile
@@ -348,6 +358,7 @@ class MainWindow(QMainWindow):
 
     def _tick(self) -> None:
         self.status.show_rate(self.controller.rate)
+        self.sink_status.refresh()
         if self.profile is not None and self.profile.id is not None and not self._counting:
             self._counting = True
             self.tasks.spawn(self._refresh_counts(self.profile.id))
@@ -438,4 +449,6 @@ def where_of(profile: Profile) -> str:
         return f"opened export {Path(profile.source).name}" if profile.source else "opened export"
     if profile.environment is Environment.DEMO:
         return "demo (built-in emulator)"
-    return profile.login_url.removeprefix("https://")
+    if profile.org.line():  # ada@acme.com · Acme Corp (production), as the org said
+        return profile.org.line()
+    return profile.login_url.removeprefix("https://") or f"sf org {profile.sf_org}"

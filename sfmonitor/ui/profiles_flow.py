@@ -1,8 +1,10 @@
-"""Profiles from the window: create, open, connect, edit, duplicate, delete; the demo.
+"""Profiles from the window: create, open, connect, edit, duplicate, delete; the demo;
+who and where a login is, once the org has said it.
 
 Secrets go to the keyring; when it refuses them, the same dialog comes back with what was
-typed still in it and "this session only" ticked. The Demo profile always reopens as the
-demo (its emulator is started again), never as an org to log in to.
+typed still in it and "this session only" ticked. A profile whose kind keeps no secret
+(``sf-cli``, ``jwt``) never asks the keyring. The Demo profile always reopens as the demo
+(its emulator is started again), never as an org to log in to.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sfmonitor.store import Environment, KeyringUnavailableError, Profile, Secrets
 
-from .dialogs import ProfileDialog
+from .profile_dialog import ProfileDialog
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -71,7 +73,7 @@ class ProfilesFlow:
 
     async def new_profile(self) -> None:
         taken = await self._names()
-        dialog = ProfileDialog(self.w, taken_names=taken)
+        dialog = ProfileDialog(self.w, taken_names=taken, settings=self.w.settings)
         saved = await self._ask_and_save(dialog)
         if saved is not None:
             await self.open_profile(*saved)
@@ -89,7 +91,7 @@ class ProfilesFlow:
         secrets, problem = await self._load_secrets(profile)
         if secrets is None:
             # no secrets (another machine, a wiped keyring): ask, keeping the profile
-            dialog = ProfileDialog(self.w, profile, problem)
+            dialog = ProfileDialog(self.w, profile, problem, settings=self.w.settings)
             saved = await self._ask_and_save(dialog, profile)
             if saved is None:
                 await self.open_profile(profile, None)  # shown, not connected
@@ -135,6 +137,7 @@ class ProfilesFlow:
             taken_names=taken,
             secrets_stored=stored is not None,
             title=f"Edit {profile.name}",
+            settings=self.w.settings,
         )
         saved = await self._ask_and_save(dialog, profile, stored)
         if saved is not None:
@@ -156,6 +159,7 @@ class ProfilesFlow:
             taken_names=taken,
             secrets_stored=stored is not None,
             title=f"Duplicate {profile.name}",
+            settings=self.w.settings,
         )
         saved = await self._ask_and_save(dialog, None, stored)
         if saved is not None:
@@ -180,8 +184,12 @@ class ProfilesFlow:
             return
         if w.controller.capturing(profile):
             await w.controller.disconnect_profile()
+        sinks = await w.worker.run(w.store.saved_sinks, profile.id)
         await w.worker.run(w.store.delete_profile, profile.id)
         await self._forget_secrets(profile.name)
+        for sink in sinks:  # the sinks' passwords go with it
+            with contextlib.suppress(KeyringUnavailableError):
+                await w.worker.run(w.vault.delete_sink_secret, profile.id, sink.sink_id)
         await w.show_profile(None)
         await self.refresh_menu()
         w.update_actions()
@@ -193,6 +201,8 @@ class ProfilesFlow:
 
     async def _load_secrets(self, profile: Profile) -> tuple[Secrets | None, str]:
         """The stored secrets (or None), and why none could be read."""
+        if not profile.auth_kind.keyring_secrets:  # sf-cli, jwt: nothing of ours to read
+            return Secrets(), ""
         try:
             return await self.w.worker.run(self.w.vault.load, profile.name), ""
         except KeyringUnavailableError as exc:
@@ -210,7 +220,9 @@ class ProfilesFlow:
         try:
             while await w.dialogs.run(dialog):
                 profile, secrets = dialog.result_profile(existing.id if existing else None, stored)
-                if dialog.session_only.isChecked():
+                if not profile.auth_kind.keyring_secrets:
+                    await self._forget_secrets(profile.name)  # of a kind it had before
+                elif dialog.session_only.isChecked():
                     w.vault.remember(profile.name, secrets)
                 else:
                     try:
@@ -222,7 +234,20 @@ class ProfilesFlow:
                 return profile, secrets
             return None
         finally:
+            await dialog.close_tasks()  # a browser login under way ends with the dialog
             dialog.deleteLater()
+
+    # --- who and where -------------------------------------------------------------------
+
+    def identity_known(self, profile: Profile) -> None:
+        """The org said who and where the capture's login is: the profile on screen shows
+        it (and is marked production if the org says so, whatever its URL)."""
+        w = self.w
+        if w.profile is None or w.profile.id != profile.id:
+            return
+        w.profile = replace(w.profile, org=profile.org)
+        w.show_identity()
+        w.tasks.spawn(self.refresh_menu())
 
 
 def _free_name(name: str, taken: frozenset[str]) -> str:

@@ -1,4 +1,5 @@
-"""The channel sidebar: status and event count per channel; selection filters the table."""
+"""The channel sidebar: status, event count and transport (a badge) per channel; selection
+filters the table."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QMenu, QVBoxLayout, QWidget
 
 from .palette import ERROR, LIVE, MUTED, PENDING
+from .transport_badge import BADGE_SIZE, badge_icon, transport_label
 
 STATUS_COLORS = {
     "subscribing": PENDING,
@@ -31,6 +33,7 @@ class ChannelSidebar(QWidget):
         self.title = QLabel("Channels")
         self.list = QListWidget()
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.setIconSize(BADGE_SIZE)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.itemSelectionChanged.connect(lambda: self.selection_changed.emit(self.selected()))
@@ -40,6 +43,7 @@ class ChannelSidebar(QWidget):
         layout.addWidget(self.list)
         self._status: dict[str, tuple[str, str]] = {}
         self._counts: dict[str, int] = {}
+        self._transports: dict[str, str] = {}  # channel -> cometd | pubsub
         remove = QAction("Remove channel", self.list)
         remove.setShortcut(QKeySequence.StandardKey.Delete)
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -52,7 +56,9 @@ class ChannelSidebar(QWidget):
     def selected(self) -> list[str]:
         return [item.data(CHANNEL_ROLE) for item in self.list.selectedItems()]
 
-    def set_channels(self, channels: list[str]) -> None:
+    def set_channels(self, channels: list[str], transports: dict[str, str] | None = None) -> None:
+        if transports is not None:
+            self._transports = dict(transports)
         self.list.clear()
         self._status = {ch: self._status.get(ch, ("offline", "")) for ch in channels}
         for channel in channels:
@@ -61,9 +67,15 @@ class ChannelSidebar(QWidget):
             self.list.addItem(item)
             self._paint(item)
 
-    def add_channel(self, channel: str) -> None:
+    def add_channel(self, channel: str, transport: str = "cometd") -> None:
+        self._transports[channel] = transport
         if channel not in self.channels():
             self.set_channels([*self.channels(), channel])
+        else:
+            self._repaint(channel)
+
+    def transport(self, channel: str) -> str:
+        return self._transports.get(channel, "cometd")
 
     def set_status(self, channel: str, status: str, error: str = "") -> None:
         self._status[channel] = (status, error)
@@ -89,9 +101,14 @@ class ChannelSidebar(QWidget):
         channel = item.data(CHANNEL_ROLE)
         status, error = self._status.get(channel, ("offline", ""))
         count = self._counts.get(channel, 0)
+        transport = self.transport(channel)
         item.setText(f"{channel}\n  {status} · {count:,} events")
+        item.setIcon(badge_icon(transport))
         item.setForeground(QColor(STATUS_COLORS.get(status, "#24292f")))
-        item.setToolTip(f"{channel}: {status}" + (f"\n{error}" if error else ""))
+        item.setToolTip(
+            f"{channel}: {status} (over {transport_label(transport)})"
+            + (f"\n{error}" if error else "")
+        )
 
     def _remove_selected(self) -> None:
         for channel in self.selected():

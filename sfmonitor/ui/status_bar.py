@@ -77,12 +77,16 @@ class StatusBar(QStatusBar):
         self.error_label.hide()
         self.rate_label = QLabel("0.0 events/s")
         self.total_label = QLabel("0 shown")
+        self.sinks_label = QLabel()  # only while the capture on screen has sinks
+        self.sinks_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.sinks_label.hide()
         self.addWidget(self.profile_label)
         self.addWidget(self.production_label)
         self.addWidget(self.state_label)
         self.addWidget(self.reconnect_button)
         self.addWidget(self.activity_label, 1)
         self.addWidget(self.error_label, 1)
+        self.addPermanentWidget(self.sinks_label)
         self.addPermanentWidget(self.rate_label)
         self.addPermanentWidget(self.total_label)
         self._state = ConnectionState.STOPPED
@@ -207,6 +211,14 @@ class StatusBar(QStatusBar):
         """Events just stored: the total moves with the table, between two recounts."""
         if self._captured is not None:
             self.show_totals(captured=self._captured + stored)
+
+    def show_sinks(self, text: str, details: str = "", color: str = "") -> None:
+        """The sinks of the capture on screen ("sinks: 2 ok / lag 1,204"), each in the
+        tooltip; "" hides the label."""
+        self.sinks_label.setVisible(bool(text))
+        self.sinks_label.setText(text)
+        self.sinks_label.setToolTip(details)
+        self.sinks_label.setStyleSheet(f"color: {color}" if color else "")
 
     def forget_totals(self) -> None:
         """Another profile: its totals are not known yet."""

@@ -1,7 +1,8 @@
-"""The chaos soak (the emulator, the real client and the real store while events of every
+"""The chaos soak (the emulator, the real clients and the real store while events of every
 kind are published and a fault fires every few seconds), shared by tests/test_soak.py
-(short) and benchmarks/soak.py (long). At the end every published event must be stored
-once, except those a recorded gap accounts for."""
+(short) and benchmarks/soak.py (long). One capture runs CometD channels and Pub/Sub
+channels of the same org side by side, and the faults hit both APIs. At the end every
+published event must be stored once, except those a recorded gap accounts for."""
 
 from __future__ import annotations
 
@@ -16,16 +17,24 @@ from pathlib import Path
 from sfmonitor.capture import Capture
 from sfmonitor.emulator import Emulator, EmulatorConfig
 from sfmonitor.emulator.faults import Pending
-from sfmonitor.store import CaptureStore, EventQuery
+from sfmonitor.emulator.pubsub_config import PubSubSettings
+from sfmonitor.pubsub import SubscribeSettings
+from sfmonitor.store import CaptureStore, EventQuery, Subscription
 from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
 
-CHANNELS = (
+COMETD_CHANNELS = (
     "/topic/Soak",
     "/event/Low_Ink__e",
     "/data/AccountChangeEvent",
     "/u/soak",
     "/event/LoginEventStream",
 )
+PUBSUB_CHANNELS = ("/event/Soak_Order__e", "/data/ContactChangeEvent", "/event/LogoutEventStream")
+CHANNELS = COMETD_CHANNELS + PUBSUB_CHANNELS
+# the Pub/Sub side: keepalives often (positions move), a watchdog that a stall trips
+SERVER = PubSubSettings(keepalive=1.0)
+WATCHDOG = SubscribeSettings(idle_timeout=2.0, backoff_base=0.2, backoff_cap=2.0)
+PUBSUB_FAULTS = ("pubsub_unavailable", "pubsub_reset", "pubsub_stall")
 FAULTS = (
     "expire_sessions",
     "restart",
@@ -37,6 +46,7 @@ FAULTS = (
     "busy_503",
     "batch_cap",
     "retention",
+    *PUBSUB_FAULTS,
 )
 
 
@@ -48,12 +58,14 @@ class SoakResult:
     accounted: int  # lost to retention, each covered by a recorded gap
     duplicates: int
     gaps: int
+    over_pubsub: int = 0  # stored events of the Pub/Sub channels
     faults: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
     def line(self) -> str:
         return (
-            f"soak: published={self.published} stored={self.stored} lost={self.lost} "
+            f"soak: published={self.published} stored={self.stored} "
+            f"(over Pub/Sub {self.over_pubsub}) lost={self.lost} "
             f"duplicates={self.duplicates} gaps={self.gaps} faults={sum(self.faults.values())} "
             f"seconds={self.seconds:.0f}"
         )
@@ -83,6 +95,23 @@ def inject(emulator: Emulator, fault: str, rng: random.Random) -> None:
         emulator.org.clock.advance(73 * 3600)  # every retained event expires
         if rng.random() < 0.5:
             emulator.expire_sessions()  # and the client must resume from a stale id
+            if emulator.pubsub is not None:
+                emulator.pubsub.faults.reset_streams()  # on both APIs
+    elif emulator.pubsub is not None:
+        inject_pubsub(emulator, fault, rng)
+
+
+def inject_pubsub(emulator: Emulator, fault: str, rng: random.Random) -> None:
+    """A fault of the Pub/Sub API: calls refused (``service.unavailable``), open streams
+    cut (RST_STREAM), or every stream silent for a while (the client's watchdog)."""
+    assert emulator.pubsub is not None
+    faults = emulator.pubsub.faults
+    if fault == "pubsub_unavailable":
+        faults.unavailable += 2
+    elif fault == "pubsub_reset":
+        faults.reset_streams()
+    elif fault == "pubsub_stall":
+        faults.stall(rng.uniform(1.0, 4.0))
 
 
 async def soak(
@@ -92,10 +121,18 @@ async def soak(
     started = time.monotonic()
     faults: Counter[str] = Counter()
     published: set[tuple[str, int]] = set()
-    async with Emulator(EmulatorConfig(connect_timeout=2.0, max_interval=10.0)) as emulator:
+    config = EmulatorConfig(connect_timeout=2.0, max_interval=10.0)
+    config.pubsub = SERVER
+    async with Emulator(config) as emulator:
         emulator.org.ensure_topic("Soak")
+        emulator.org.platform_events.add("Soak_Order__e")
+        address = await emulator.start_pubsub()
         with CaptureStore.open(folder) as store:
-            profile = save_emulator_profile(store, emulator.url, CHANNELS, "Soak")
+            profile = save_emulator_profile(store, emulator.url, COMETD_CHANNELS, "Soak")
+            profile.pubsub_endpoint = f"http://{address}"
+            profile = store.save_profile(profile)
+            for channel in PUBSUB_CHANNELS:
+                store.set_subscription(profile.id, Subscription(channel, transport="pubsub"))
             live: set[str] = set()
             capture = Capture(
                 store,
@@ -106,6 +143,7 @@ async def soak(
                     live.add(n.channel) if getattr(n, "status", None) == "live" else None
                 ),
             )
+            capture.pubsub.settings = WATCHDOG
             task = asyncio.ensure_future(capture.run())
             while live != set(CHANNELS):
                 if task.done():
@@ -137,6 +175,8 @@ async def soak(
             finally:
                 chaos_task.cancel()
             emulator.faults.clear()
+            if emulator.pubsub is not None:
+                emulator.pubsub.faults.clear()
             emulator.org.config.max_events_per_reply = 1000
 
             def rows() -> list[tuple[str, int]]:
@@ -185,6 +225,7 @@ async def soak(
                 accounted=len(accounted),
                 duplicates=len(stored_rows) - len(set(stored_rows)),
                 gaps=len(store.gaps(profile.id)),
+                over_pubsub=sum(c in PUBSUB_CHANNELS for c, _ in set(stored_rows) & published),
                 faults=faults,
                 seconds=time.monotonic() - started,
             )

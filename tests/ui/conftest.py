@@ -6,10 +6,12 @@ they hang (see the environment reference). Use ``tests.helpers.waiting.wait_unti
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import gc
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 import qasync
 from PySide6.QtCore import QSettings
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from sfmonitor.capture.demo import start_demo
 from sfmonitor.store import CaptureStore, CredentialVault
+from sfmonitor.ui.gc_guard import GuiThreadCollector
 from sfmonitor.ui.main_window import MainWindow
 
 
@@ -26,9 +29,28 @@ def _qapp() -> QApplication:
     return app
 
 
+class _Loop(qasync.QEventLoop):  # type: ignore[misc]
+    def close(self) -> None:
+        """What the closed loop leaves in reference cycles (qasync's timers and socket
+        notifiers) is collected here, on the GUI thread, never later by a worker thread."""
+        super().close()
+        gc.collect()
+
+
 def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Callable[[], Any]]:
     """Every async test and fixture under tests/ui runs on a fresh qasync loop."""
-    return {"qasync": lambda: qasync.QEventLoop(_qapp())}
+    return {"qasync": lambda: _Loop(_qapp())}
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_collection() -> Iterator[None]:
+    """As in the app: cyclic garbage (Qt objects among it) is collected on the GUI thread
+    only, so a worker thread never destroys a widget or a timer (a random segfault)."""
+    collector = GuiThreadCollector(_qapp())
+    collector.start()
+    yield
+    collector.stop()
+    collector.deleteLater()
 
 
 @pytest_asyncio.fixture

@@ -19,6 +19,7 @@ from sfmonitor.emulator import (
     Emulator,
     EmulatorConfig,
 )
+from sfmonitor.store import AuthKind
 from sfmonitor.ui.dialogs import ChannelDialog, ProfileDialog
 from sfmonitor.ui.main_window import MainWindow
 from tests.helpers.keyring import MemoryKeyring
@@ -34,6 +35,7 @@ async def test_create_a_profile_connect_and_add_a_channel(
         await wait_until(lambda: isinstance(window.dialogs.current, ProfileDialog))
         dialog = window.dialogs.current
         dialog.name.setText("Emulated org")
+        dialog.kind_buttons[AuthKind.PASSWORD].click()  # the legacy login, chosen
         dialog.environment.setCurrentIndex(2)
         dialog.login_url.setText(emulator.url)
         dialog.username.setText(DEFAULT_USERNAME)

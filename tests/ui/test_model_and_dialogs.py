@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
-from sfmonitor.store import CaptureStore, Environment, EventQuery, Profile
+from sfmonitor.store import AuthKind, CaptureStore, Environment, EventQuery, Profile
 from sfmonitor.ui.dialogs import ChannelDialog, ProfileDialog
 from sfmonitor.ui.events_model import LOADING, PAGE, EventsModel
 from sfmonitor.ui.worker import Worker
@@ -55,6 +55,7 @@ async def test_events_model_passes_the_model_tester_and_pages_lazily(
 def test_profile_dialog_lists_what_is_missing(qtbot: Any) -> None:
     dialog = ProfileDialog()
     qtbot.addWidget(dialog)
+    dialog.choose_kind(AuthKind.PASSWORD)
     dialog.environment.setCurrentIndex(2)  # custom login URL
     dialog.login_url.setText("not a url")
     dialog._accept()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from sfmonitor.store import CaptureStore
 from sfmonitor.ui.dialogs import ChannelDialog
 from sfmonitor.ui.main_window import MainWindow
+from sfmonitor.ui.modal import LAST_FOLDER
 from tests.helpers.waiting import wait_until
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -101,6 +102,7 @@ async def test_a_person_exports_opens_edits_channels_replays_and_quits(
     await type_file_name(window, target)
     await wait_until(lambda: "Exported" in window.status.activity(), timeout=30)
     assert str(target) in window.status.activity() and target.stat().st_size > 0
+    assert window.settings.value(LAST_FOLDER) == str(tmp_path)  # the next dialog starts here
     await still_capturing(store, window, "exporting through the dialogs")
 
     # Open that export: Ctrl+O, the file typed; the capture of the demo goes on

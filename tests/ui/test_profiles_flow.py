@@ -12,7 +12,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 import pytest_asyncio
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
@@ -24,7 +24,7 @@ from sfmonitor.emulator.config import (
     DEFAULT_PASSWORD,
     DEFAULT_USERNAME,
 )
-from sfmonitor.store import CaptureStore, Environment, Profile
+from sfmonitor.store import AuthKind, CaptureStore, Environment, Profile
 from sfmonitor.ui.dialogs import ProfileDialog
 from sfmonitor.ui.main_window import MainWindow
 from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
@@ -48,6 +48,14 @@ async def profile_dialog(window: MainWindow) -> ProfileDialog:
     dialog = window.dialogs.current
     assert isinstance(dialog, ProfileDialog)
     return dialog
+
+
+def choose_kind(dialog: ProfileDialog, kind: AuthKind) -> None:
+    """Click the kind's round button (its label is shorter than the row)."""
+    button = dialog.kind_buttons[kind]
+    at = QPoint(8, button.height() // 2)
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    assert dialog.kind() is kind
 
 
 def type_into(field: Any, text: str) -> None:
@@ -75,6 +83,7 @@ async def test_a_refused_keyring_brings_the_form_back_with_the_input_kept(
     window.new_profile_action.trigger()
     dialog = await profile_dialog(window)
     type_into(dialog.name, "Keyringless")
+    choose_kind(dialog, AuthKind.PASSWORD)
     dialog.environment.setCurrentIndex(2)
     type_into(dialog.login_url, emulator.url)
     type_into(dialog.username, DEFAULT_USERNAME)
