@@ -17,11 +17,13 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from sfmonitor.discovery import Discovery, RestError, discover
 from sfmonitor.store import Profile, notes
+from sfmonitor.store.transports import effective_transport
+from sfmonitor.store.validation import channel_name_problem
 from sfmonitor.streaming import StreamingError
 
 from .discovery_dialog import ChannelSelection, DiscoveryDialog
 from .org_access import NoAccess
-from .replay_choice import TIME
+from .replay_choice import NEW, TIME
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -114,7 +116,7 @@ class DiscoveryFlow:
             for task in running:
                 task.cancel()
             dialog.deleteLater()
-        if chosen is not None and w.profile == profile:
+        if chosen is not None and w.profile is not None and w.profile.id == profile.id:
             await self.subscribe(profile, chosen)
 
     async def refresh(self, profile: Profile, dialog: DiscoveryDialog) -> Discovery | None:
@@ -135,14 +137,37 @@ class DiscoveryFlow:
         return found
 
     async def subscribe(self, profile: Profile, chosen: ChannelSelection) -> None:
-        """Add the chosen channels, all starting where the person said."""
+        """Add the chosen channels, all starting where the person said. A name the
+        client cannot subscribe to is left out and said so; the others are added."""
         w = self.w
-        names = [name for name in chosen.names if name not in w.sidebar.channels()]
-        if not names:
-            return
-        replay = chosen.replay
-        since_ms = replay.since_ms if replay.mode == TIME else None
-        w.sidebar.set_channels([*w.sidebar.channels(), *names])
-        await w.controller.add_channels(profile, names, replay.policy or "all", since_ms)
-        what = f"{len(names)} channel{'s' if len(names) != 1 else ''}"
-        w.status.show_activity(f"Added {what}: {', '.join(names[:3])}" + ("…" * (len(names) > 3)))
+        known = set(w.sidebar.channels())
+        names = [name for name in chosen.names if name not in known]
+        refused = {name: p for name in names if (p := channel_name_problem(name))}
+        names = [name for name in names if name not in refused]
+        if names and await self._replay_allowed(profile, names, chosen):
+            replay = chosen.replay
+            since_ms = replay.since_ms if replay.mode == TIME else None
+            for name in names:
+                w.sidebar.add_channel(name, effective_transport(name, "", profile.transport))
+            await w.controller.add_channels(profile, names, replay.policy or "all", since_ms)
+            what = f"{len(names)} channel{'s' if len(names) != 1 else ''}"
+            more = "…" if len(names) > 3 else ""
+            w.status.show_activity(f"Added {what}: {', '.join(names[:3])}{more}")
+        if refused:
+            await w.dialogs.warn(
+                "Add channels",
+                f"{len(refused)} channel{'s' if len(refused) != 1 else ''} not added.",
+                "\n".join(f"{name}: {problem}" for name, problem in refused.items()),
+            )
+
+    async def _replay_allowed(
+        self, profile: Profile, names: list[str], chosen: ChannelSelection
+    ) -> bool:
+        """Starting before now re-delivers retained events: the limits flow asks first
+        when that would likely exceed what remains (only when capturing: otherwise the
+        replay happens at the next connect)."""
+        if chosen.replay.mode == NEW or not self.w.controller.live:
+            return True
+        if not self.w.controller.capturing(profile):
+            return True
+        return await self.w.limits.replay_allowed(profile, names)

@@ -92,7 +92,7 @@ class LimitsFlow:
             self.meter.set_error(exc)
             self.meter.show()
             return None
-        if self.w.controller.profile != profile:
+        if not self.w.controller.capturing(profile):
             return None  # another profile meanwhile
         self.limits = limits
         self.meter.set_limits(limits)

@@ -2,7 +2,8 @@
 
 The capture of that profile lends its client's login (``Capture.rest_credentials()``);
 a profile that is not capturing logs in with its own client, built from its secrets (the
-keyring's, or the demo's). Every call runs off the Qt thread (``offthread``) and is tried
+keyring's, or the demo's). Every call is an asyncio task on the window's (qasync) loop:
+the network never blocks the Qt thread, and no nested event loop runs. A call is tried
 once more after a new login when Salesforce answers 401.
 """
 
@@ -14,8 +15,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sfmonitor.capture import RestAccess, RestCredentials, profile_credentials
 from sfmonitor.store import Environment, KeyringUnavailableError, Profile, Secrets
 from sfmonitor.streaming import AuthenticationError
-
-from .offthread import run_off_thread
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -49,6 +48,8 @@ class OrgAccess:
         demo = self.w.demo
         if profile.environment is Environment.DEMO and demo is not None:
             return demo.secrets  # type: ignore[no-any-return]
+        if not profile.auth_kind.keyring_secrets:  # sf-cli, jwt: nothing of ours to read
+            return Secrets()
         try:
             secrets = await self.w.worker.run(self.w.vault.load, profile.name)
         except KeyringUnavailableError as exc:
@@ -58,15 +59,11 @@ class OrgAccess:
         return secrets
 
     async def call(self, profile: Profile, op: Callable[[RestAccess], Coroutine[Any, Any, T]]) -> T:
-        """``op(access)`` on a loop of its own in another thread (its result, or what it
-        raised); ``NoAccess`` when there is no way in."""
+        """``op(access)``: its result, or what it raised; ``NoAccess`` when there is no
+        way in."""
         credentials = await self.credentials(profile)
-
-        async def off_thread(access: RestAccess) -> T:
-            return await run_off_thread(lambda: op(access))
-
         try:
-            return await credentials.call(off_thread)
+            return await credentials.call(op)
         except AuthenticationError:
             if profile.id is not None:
                 self._idle.pop(profile.id, None)  # the secrets may have changed since
