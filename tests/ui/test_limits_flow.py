@@ -62,6 +62,7 @@ async def test_the_meter_shows_the_org_and_a_costly_replay_asks_first(
         emulator.org.publish_any(CHANNEL, {"Order_Number__c": f"O-{n}"})
     await wait_until(lambda: window.model.rowCount() == 30, what="30 events captured")
     assert emulator.org.limits()[DELIVERY]["Remaining"] == 10
+    await wait_until(lambda: window.profile is not None and window.profile.is_production)
     await window.limits.poll()
     assert meter.text() == "10 of 40 deliveries left"
 
@@ -84,6 +85,7 @@ async def test_a_replay_that_fits_goes_ahead_without_a_question(
     profile = save_emulator_profile(store, emulator.url, (CHANNEL,))
     await window.profiles.open_profile(profile, DEMO_SECRETS)
     await wait_until(lambda: "40 of 40" in window.limits.meter.text())
+    await wait_until(lambda: window.profile is not None and window.profile.is_production)
     for n in range(3):
         emulator.org.publish_any(CHANNEL, {"Order_Number__c": f"O-{n}"})
     await wait_until(lambda: window.model.rowCount() == 3)
