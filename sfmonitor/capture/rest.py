@@ -1,15 +1,13 @@
 """Access to an org's REST API (discovery, limits, publish) for a profile.
 
-The token comes from the profile's own streaming client (``clients.make_client``): a
-running capture lends its client (``Capture.rest_credentials()``), so a refresh token that
-Salesforce rotates stays in one place; without a capture one is built from the profile's
-secrets (the CLI, a window not connected). There is no second login implementation.
+The token comes from the profile's own streaming client (``clients.make_client``, whose
+token source is the profile's login kind): a running capture lends its client
+(``Capture.rest_credentials()``), so a refresh token that Salesforce rotates goes where the
+capture keeps it; without a capture one is built from the profile's secrets (the CLI, a
+window not connected). There is no second login implementation.
 
 The access token is kept in memory only (never in a repr) and logged in for again once
 when Salesforce refuses it (HTTP 401).
-
-When profiles get token sources of their own (issue 15), ``RestCredentials`` keeps its
-interface and asks the source instead of the client.
 """
 
 from __future__ import annotations
@@ -33,8 +31,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RestAccess:
-    """What one REST call needs. ``http`` holds only options (no connection, no loop), so
-    a call may run on an event loop of its own in another thread."""
+    """What one REST call needs. ``http`` holds only options (the client's connector left
+    out: a REST call never borrows the streaming session's connections)."""
 
     instance_url: str
     token: str = field(repr=False)

@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
             lambda on: self.settings.setValue("auto_connect", on)
         )
         self.sidebar.selection_changed.connect(lambda _c: self.apply_filter())
+        self.sidebar.menu_actions = [self.add_channels_action, self.publish_action]
         self.sidebar.remove_requested.connect(lambda ch: spawn(channels.remove(ch)))
         self.sidebar.replay_requested.connect(lambda chs: spawn(channels.replay(chs)))
         self.filter_bar.changed.connect(self.apply_filter)

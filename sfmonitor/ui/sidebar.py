@@ -44,6 +44,7 @@ class ChannelSidebar(QWidget):
         self._status: dict[str, tuple[str, str]] = {}
         self._counts: dict[str, int] = {}
         self._transports: dict[str, str] = {}  # channel -> cometd | pubsub
+        self.menu_actions: list[QAction] = []  # the window's, first in the menu
         remove = QAction("Remove channel", self.list)
         remove.setShortcut(QKeySequence.StandardKey.Delete)
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -116,11 +117,14 @@ class ChannelSidebar(QWidget):
 
     def _menu(self, position: QPoint) -> None:
         channels = self.selected()
-        if not channels:
+        if not channels and not self.menu_actions:
             return
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.addAction("Replay last 24 hours", lambda: self.replay_requested.emit(channels))
-        menu.addSeparator()
-        menu.addAction("Remove channel", self._remove_selected)
+        menu.addActions(self.menu_actions)
+        if channels:
+            menu.addSeparator()
+            menu.addAction("Replay last 24 hours", lambda: self.replay_requested.emit(channels))
+            menu.addSeparator()
+            menu.addAction("Remove channel", self._remove_selected)
         menu.popup(self.list.viewport().mapToGlobal(position))  # no nested event loop
