@@ -48,7 +48,6 @@ from .clients import ReplayBook, make_client
 from .forwarding import Forwarding
 from .login_watch import LoginWatch
 from .pubsub_link import PubSubLink
-from .rest import RestCredentials
 from .writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -143,13 +142,6 @@ class Capture:
         self._backoff = Backoff(base=1.0, cap=60.0)
         # channel -> epoch seconds: while replaying, events created earlier are not kept
         self.replay_cutoffs: dict[str, float] = {}
-        self._rest: RestCredentials | None = None
-
-    def rest_credentials(self) -> RestCredentials:
-        """REST access (discovery, limits, publish) through this capture's own client."""
-        if self._rest is None:
-            self._rest = RestCredentials(self.client, self.profile.api_version)
-        return self._rest
 
     def _written(
         self, then: Callable[[IngestResult], None] | None

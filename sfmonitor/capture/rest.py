@@ -2,7 +2,7 @@
 
 The token comes from the profile's own streaming client (``clients.make_client``, whose
 token source is the profile's login kind): a running capture lends its client
-(``Capture.rest_credentials()``), so a refresh token that Salesforce rotates goes where the
+(``RestCredentials(capture.client)``), so a refresh token that Salesforce rotates goes where the
 capture keeps it; without a capture one is built from the profile's secrets (the CLI, a
 window not connected). There is no second login implementation.
 

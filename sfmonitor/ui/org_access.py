@@ -1,6 +1,6 @@
 """REST access to the org of a profile, for the window's discovery, limits and publish flows.
 
-The capture of that profile lends its client's login (``Capture.rest_credentials()``);
+The capture of that profile lends its client's login (its token source);
 a profile that is not capturing logs in with its own client, built from its secrets (the
 keyring's, or the demo's). Every call is an asyncio task on the window's (qasync) loop:
 the network never blocks the Qt thread, and no nested event loop runs. A call is tried
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sfmonitor.capture import RestAccess, RestCredentials, profile_credentials
+from sfmonitor.capture import Capture, RestAccess, RestCredentials, profile_credentials
 from sfmonitor.store import Environment, KeyringUnavailableError, Profile, Secrets
 from sfmonitor.streaming import AuthenticationError
 
@@ -30,11 +30,15 @@ class OrgAccess:
     def __init__(self, window: MainWindow) -> None:
         self.w = window
         self._idle: dict[int, tuple[Profile, RestCredentials]] = {}
+        self._lent: tuple[Capture, RestCredentials] | None = None  # the running capture's
 
     async def credentials(self, profile: Profile) -> RestCredentials:
         c = self.w.controller
         if c.capturing(profile) and c.capture is not None:
-            return c.capture.rest_credentials()
+            if self._lent is None or self._lent[0] is not c.capture:
+                lent = RestCredentials(c.capture.client, profile.api_version)
+                self._lent = (c.capture, lent)
+            return self._lent[1]
         if profile.id is None or profile.read_only:
             raise NoAccess(f"{profile.name} is an opened export: it has no org to ask")
         known = self._idle.get(profile.id)

@@ -63,8 +63,10 @@ async def test_the_meter_shows_the_org_and_a_costly_replay_asks_first(
     await wait_until(lambda: window.model.rowCount() == 30, what="30 events captured")
     assert emulator.org.limits()[DELIVERY]["Remaining"] == 10
     await wait_until(lambda: window.profile is not None and window.profile.is_production)
-    await window.limits.poll()
-    assert meter.text() == "10 of 40 deliveries left"
+    timer = window.limits.timer  # polled every 5 minutes while connected: a tick now
+    assert timer.isActive() and timer.interval() == 5 * 60 * 1000
+    timer.timeout.emit()
+    await wait_until(lambda: meter.text() == "10 of 40 deliveries left", what="polled again")
 
     # replaying them would re-deliver about 30: more than the 10 left, so it asks (after
     # the question every production org gets: the emulator's org says it is production)
@@ -77,6 +79,7 @@ async def test_the_meter_shows_the_org_and_a_costly_replay_asks_first(
     assert emulator.org.limits()[DELIVERY]["Remaining"] == 10  # nothing spent
     await window.controller.disconnect_profile()
     await wait_until(lambda: not meter.isVisible(), what="the meter hidden when disconnected")
+    assert not timer.isActive()
 
 
 async def test_a_replay_that_fits_goes_ahead_without_a_question(
