@@ -143,6 +143,8 @@ class CaptureClient(
     async def fetch_token(self) -> tuple[str, str]:
         token, instance_url = await super().fetch_token()
         self._access_token = token
+        last = getattr(self.token_source, "last", None)  # an OAuth grant's token response
+        self.org_id = getattr(last, "org_id", None) or self.org_id
         return token, instance_url
 
     @property

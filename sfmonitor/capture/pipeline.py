@@ -307,10 +307,10 @@ class Capture:
     @property
     def org_id(self) -> str | None:
         """The org of the last login (the sinks put it in every record)."""
-        # once profiles keep their org id (issue 15), that one first: the sinks could then
-        # start before the first login
-        org_id = getattr(self.client, "org_id", None)
-        return org_id if isinstance(org_id, str) else None
+        org_id = getattr(self.client, "org_id", None)  # the token response's identity URL
+        if isinstance(org_id, str) and org_id:
+            return org_id
+        return self.profile.org.org_id or None  # what the org said at an earlier login
 
     async def run(self) -> None:
         """Start, subscribe, and store every event until ``stop()``; raises on fatal errors

@@ -281,7 +281,7 @@ class CaptureStore(ProfileRecords, SinkRecords, EventQueries, SchemaRecords):
         positions moved by keepalives are written after the rows, in the same transaction."""
         rows = cast(Sequence[EventRecord], records)
         if rows and not isinstance(rows[0], EventRecord):
-            rows = [EventRecord._make(r) for r in records]
+            rows = [EventRecord(*r) for r in records]  # the Pub/Sub fields default to None
         with self._transaction() as conn:
             result, remember = self._ingestor.ingest(conn, rows, positions)
             self._new_rows.set()
