@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from sfmonitor.emulator import DEFAULT_USERNAME
-from sfmonitor.store import CaptureStore, Environment, Profile
+from sfmonitor.emulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REFRESH_TOKEN,
+    DEFAULT_USERNAME,
+)
+from sfmonitor.store import AuthKind, CaptureStore, CredentialVault, Environment, Profile, Secrets
 from tests.discovery.conftest import LIMITED, users
 from tests.helpers.emulator_thread import (
     SECRETS_STDIN,
@@ -159,3 +164,28 @@ def test_a_production_org_needs_yes_and_a_wrong_password_is_exit_3(
     assert run(monkeypatch, folder, "limits", "--profile", "Prod", "--secrets-stdin",
                stdin=wrong) == 3  # fmt: skip
     assert "login refused" in capsys.readouterr().err
+
+
+def test_a_refresh_token_salesforce_rotates_goes_back_to_the_keyring(
+    monkeypatch: pytest.MonkeyPatch,
+    folder: Path,
+    emu: EmulatorThread,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = emu.call(lambda: emu.emulator.org.apps[DEFAULT_CLIENT_ID])
+    emu.call(lambda: setattr(app, "rotate_refresh_token", True))
+    with CaptureStore.open(folder) as store:
+        store.save_profile(
+            Profile("Token", Environment.CUSTOM, emu.url, AuthKind.REFRESH_TOKEN,
+                    client_id=DEFAULT_CLIENT_ID)
+        )  # fmt: skip
+        vault = CredentialVault(scope=store.vault_scope)
+    given = Secrets(refresh_token=DEFAULT_REFRESH_TOKEN, client_secret=DEFAULT_CLIENT_SECRET)
+    vault.save("Token", given)
+    for _ in range(2):  # the second run logs in with the token the first one was given
+        assert run(monkeypatch, folder, "limits", "--profile", "Token") == 0
+        kept = vault.load("Token")
+        assert kept is not None and kept.refresh_token != given.refresh_token
+        assert kept.refresh_token in emu.call(lambda: set(emu.emulator.org.refresh_tokens))
+        given = kept
+    assert "DailyDeliveredPlatformEvents" in capsys.readouterr().out

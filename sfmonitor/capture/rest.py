@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,12 +22,14 @@ from typing import Any, TypeVar
 from sfmonitor.auth.http import OAuthHttp
 from sfmonitor.discovery.rest import MAX_REST_BODY
 from sfmonitor.logs import register_secret
-from sfmonitor.store import Profile, Secrets
+from sfmonitor.store import CaptureStore, CredentialVault, Profile, Secrets
 from sfmonitor.streaming import AuthenticationError, BaseSalesforceStreaming
 
 from .clients import ReplayBook, make_client
+from .login_watch import LoginWatch
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,14 @@ class RestAccess:
 class RestCredentials:
     """Instance URL and access token of one profile, from its streaming client's login."""
 
-    def __init__(self, client: BaseSalesforceStreaming, api_version: str = "") -> None:
+    def __init__(
+        self,
+        client: BaseSalesforceStreaming,
+        api_version: str = "",
+        watch: LoginWatch | None = None,
+    ) -> None:
         self.client = client
+        self.watch = watch  # keeps a rotated refresh token (its own client's only)
         self.api_version = api_version or None  # None: the newest the org serves
         self._access: RestAccess | None = None
         self._lock = asyncio.Lock()
@@ -83,11 +92,26 @@ class RestCredentials:
                 raise
         return await op(await self.access(refused=first))
 
+    async def close(self) -> None:
+        """A rotated refresh token being kept is kept before this returns."""
+        if self.watch is not None:
+            await self.watch.close()
+
 
 def profile_credentials(
-    profile: Profile, secrets: Secrets, **client_options: Any
+    profile: Profile,
+    secrets: Secrets,
+    store: CaptureStore | None = None,
+    vault: CredentialVault | None = None,
+    warn: Callable[[str], None] = log.warning,
+    **client_options: Any,
 ) -> RestCredentials:
-    """Credentials for a profile that is not capturing: its client, never started."""
+    """Credentials for a profile that is not capturing: its client, never started. With
+    ``store``, a refresh token that Salesforce rotates is kept where the old one was, as a
+    capture keeps it (``LoginWatch``): in ``vault``, or said to ``warn`` when the secrets
+    were given for this run only. ``close()`` waits for it to be kept."""
     register_secret(*secrets.values())  # masked in every log record, as by a capture
-    client = make_client(profile, secrets, ReplayBook({}, {}), **client_options)
-    return RestCredentials(client, profile.api_version)
+    watch = LoginWatch(store, profile, secrets, vault, None, warn) if store else None
+    rotated = watch.rotated if watch is not None else None
+    client = make_client(profile, secrets, ReplayBook({}, {}), on_rotate=rotated, **client_options)
+    return RestCredentials(client, profile.api_version, watch)

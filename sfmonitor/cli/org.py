@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from sfmonitor.capture import RestAccess, profile_credentials
 from sfmonitor.discovery import PublishError, RestError
-from sfmonitor.store import CaptureStore, Profile
+from sfmonitor.store import CaptureStore, CredentialVault, Profile
 from sfmonitor.streaming import AuthenticationError, StreamingError
 
 from .common import EXIT_AUTH, EXIT_FAILED, UsageError, profile_secrets, say
@@ -48,7 +48,7 @@ async def org_of(
 ) -> AsyncIterator[tuple[Profile, Call[Any]]]:
     """The profile and a ``call(op)`` that runs ``op(access)`` with its login; the demo's
     emulator (``--demo``) runs until the block ends."""
-    demo = None
+    demo, vault = None, None
     if args.demo:
         from sfmonitor.capture.demo import start_demo
 
@@ -57,10 +57,13 @@ async def org_of(
     else:
         profile = _profile(args, store)
         secrets = profile_secrets(store, profile, args.secrets_stdin)
+        if not args.secrets_stdin:  # a rotated refresh token goes back to the keyring
+            vault = CredentialVault(scope=store.vault_scope)
+    credentials = profile_credentials(profile, secrets, store, vault, warn=say)
     try:
-        credentials = profile_credentials(profile, secrets)
         yield profile, credentials.call
     finally:
+        await credentials.close()
         if demo is not None:
             await demo.emulator.stop()
 

@@ -44,7 +44,14 @@ class OrgAccess:
         known = self._idle.get(profile.id)
         if known is not None and known[0] == profile:
             return known[1]
-        credentials = profile_credentials(profile, await self._secrets(profile))
+        demo = profile.environment is Environment.DEMO
+        credentials = profile_credentials(
+            profile,
+            await self._secrets(profile),
+            self.w.store,
+            None if demo else self.w.vault,  # where a rotated refresh token goes back
+            warn=lambda text: self.w.status.show_problem("Login", text),
+        )
         self._idle[profile.id] = (profile, credentials)
         return credentials
 
