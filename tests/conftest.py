@@ -7,6 +7,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
 
+import faulthandler
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -18,6 +19,19 @@ import pytest
 
 from sfmonitor.store import CaptureStore
 from tests.helpers.keyring import MemoryKeyring
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """A crash prints the crashing thread's stack only: CI keeps the start and the end of a
+    long output, and a dump of every idle worker thread would push the one that matters out
+    of it."""
+    try:
+        from _pytest.faulthandler import fault_handler_stderr_fd_key
+    except ImportError:  # pytest moved it: keep its own all-threads dump
+        return
+    if fault_handler_stderr_fd_key in config.stash:
+        faulthandler.enable(file=config.stash[fault_handler_stderr_fd_key], all_threads=False)
 
 
 @pytest.fixture(autouse=True)
