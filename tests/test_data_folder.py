@@ -194,7 +194,8 @@ def test_everything_that_holds_event_data_is_private(tmp_path: Path) -> None:
     # a file of schema v3 (an earlier version): opening it upgrades it, after a backup
     capture_with_events(folder, 10)
     conn = sqlite3.connect(folder / "capture.db")
-    # what later steps add goes too: the login kinds' columns, Pub/Sub's, the sinks' tables
+    # what later steps add goes too: the login kinds' columns, Pub/Sub's, the sinks' tables,
+    # the profile notes
     login = ("callback_port", "sf_org", "key_file", "org_id", "org_name", "org_user", "org_kind")
     later = [
         *(("profiles", column) for column in (*login, "transport", "pubsub_endpoint")),
@@ -206,6 +207,7 @@ def test_everything_that_holds_event_data_is_private(tmp_path: Path) -> None:
     conn.executescript(
         "DROP TABLE store_identity; DROP INDEX events_replay; DROP INDEX events_replay_bytes; "
         "DROP TABLE avro_schemas; DROP TABLE sink_cursors; DROP TABLE profile_sinks; "
+        "DROP TABLE profile_notes; "
         "CREATE UNIQUE INDEX events_replay ON events (profile_id, channel, replay_id) "
         "WHERE replay_id IS NOT NULL; "
         + "".join(f"ALTER TABLE {table} DROP COLUMN {column}; " for table, column in later)

@@ -7,6 +7,7 @@ No Qt here; the window and the headless command both use it."""
 from .clients import ReplayBook, make_client, policy_replay
 from .forwarding import Forwarding, SinkPlan, merge_plans, run_sink_plans, saved_sink_plans
 from .pipeline import Capture, CaptureError, CaptureStats
+from .rest import RestAccess, RestCredentials, profile_credentials
 from .writer import StoreWriteError, StoreWriter
 
 __all__ = [
@@ -15,12 +16,15 @@ __all__ = [
     "CaptureStats",
     "Forwarding",
     "ReplayBook",
+    "RestAccess",
+    "RestCredentials",
     "SinkPlan",
     "StoreWriteError",
     "StoreWriter",
     "make_client",
     "merge_plans",
     "policy_replay",
+    "profile_credentials",
     "run_sink_plans",
     "saved_sink_plans",
 ]

@@ -60,7 +60,9 @@ async def start_demo(store: CaptureStore | None, rate: float = 5.0, seed: int = 
     With ``store`` None (a read-only folder) the profile is returned without being saved.
     """
     # A fresh org each run: ids above any earlier run's, so old captures stay valid.
-    emulator = Emulator(EmulatorConfig(replay_id_base=int(time.time() * 1000)))
+    emulator = Emulator(
+        EmulatorConfig(replay_id_base=int(time.time() * 1000), catalog="demo")
+    )  # some channels of every kind, for "Add channels…"
     await emulator.start("127.0.0.1", 0)
     try:
         pubsub = await emulator.start_pubsub("127.0.0.1", 0)

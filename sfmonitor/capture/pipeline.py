@@ -23,6 +23,7 @@ from sfmonitor.store import (
     Gap,
     IngestResult,
     Profile,
+    ReplayState,
     Secrets,
     Subscription,
 )
@@ -241,15 +242,19 @@ class Capture:
         self.channels.add(channel)
         await self.client.subscribe(channel, replay)
 
-    async def add_channel(self, sub: Subscription) -> None:
+    async def add_channel(self, sub: Subscription, since_ms: int | None = None) -> None:
         """A channel added (again) while capturing: it starts from ``sub.replay_policy``
-        (the user's choice wins over where an earlier subscription of it stopped), on
-        its transport (leaving the other one if it was there)."""
+        (the user's choice wins over where an earlier subscription of it stopped), or
+        from a time (``since_ms``: every retained event, those created earlier dropped,
+        as the store's ``mark_live_since`` makes it after a restart), on its transport
+        (leaving the other one if it was there)."""
         transport = self.transport_of(sub)
         if self.transports.get(sub.channel, transport) != transport:
             await self.unsubscribe(sub.channel)
         self.transports[sub.channel] = transport
         self.book.set_policy(sub.channel, sub.replay_policy)
+        if since_ms is not None:
+            self.book.states[sub.channel] = ReplayState(sub.channel, None, None, since_ms)
         if transport == PUBSUB:
             self.channels.add(sub.channel)
             await self.pubsub.add(sub.channel)

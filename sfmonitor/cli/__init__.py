@@ -1,10 +1,11 @@
-"""Headless commands: ``sfmonitor profiles ...``, ``capture ...``, ``sinks ...`` and
-``doctor``, one module each; argument parsing and printing only (the work is the store's
-and the capture's). No Qt.
+"""Headless commands: ``sfmonitor profiles ...``, ``capture ...``, ``sinks ...``,
+``channels``, ``limits``, ``publish`` and ``doctor``, one module each; argument parsing
+and printing only (the work is the store's, the capture's and discovery's). No Qt.
 
 Exit codes a script can rely on:
   0 stopped normally (Ctrl-C / SIGTERM), 1 the capture failed while running (a store error,
-  no channel accepted, an incomplete --ndjson copy), 2 bad usage (unknown profile, no
+  no channel accepted, an incomplete --ndjson copy; for channels, limits and publish: the
+  org refused or did not answer), 2 bad usage (unknown profile, no
   channels, bad option), 3 credentials refused, 4 no usable keyring, 5 the data folder is
   in use by another sfmonitor, 6 the data folder cannot be used (a file, a parent that is
   a file, not writable for a command that writes), 7 capture.db is damaged (see
@@ -23,7 +24,7 @@ from typing import Any
 from sfmonitor.store import KeyringUnavailableError, SchemaTooNewError, StoreLockedError, data_dir
 from sfmonitor.store.errors import DataDirError, StoreDamagedError
 
-from . import capture, doctor, profiles, sinks
+from . import capture, channels, doctor, limits, profiles, publish, sinks
 from .common import (
     EXIT_DAMAGED,
     EXIT_DATA_DIR,
@@ -43,6 +44,16 @@ def add_parsers(sub: Any) -> None:
     doctor.add_parser(sub)
     capture.add_parser(sub)
     sinks.add_parser(sub)
+    channels.add_parser(sub)
+    limits.add_parser(sub)
+    publish.add_parser(sub)
+
+
+ORG_COMMANDS = {
+    "channels": channels.channels_command,
+    "limits": limits.limits_command,
+    "publish": publish.publish_command,
+}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
                 return profiles.profiles_command(args, store)
             if args.command == "sinks":
                 return sinks.sinks_command(args, store)
+            if args.command in ORG_COMMANDS:
+                return asyncio.run(ORG_COMMANDS[args.command](args, store))
             return asyncio.run(capture.capture_command(args, store))
         finally:
             store.close()

@@ -39,7 +39,7 @@ from .common import (
     EXIT_SINK,
     UsageError,
     check_channel,
-    read_secrets,
+    profile_secrets,
     replay_arg,
     say,
 )
@@ -198,18 +198,7 @@ async def _what_to_capture(
         profile = found
         if profile.read_only:
             raise UsageError(f"{profile.name!r} is an imported capture; it cannot connect")
-        if args.secrets_stdin:
-            secrets = read_secrets(profile.auth_kind, True)
-        elif not profile.auth_kind.keyring_secrets:  # sf-cli, jwt: nothing in the keyring
-            secrets = Secrets()
-        else:
-            loaded = CredentialVault(scope=store.vault_scope).load(profile.name)
-            if loaded is None:
-                raise UsageError(
-                    f"no secrets for {profile.name!r} in the keyring; log in again: "
-                    f"sfmonitor profiles login {profile.name}"
-                )
-            secrets = loaded
+        secrets = profile_secrets(store, profile, args.secrets_stdin)
     assert profile.id is not None
     for channel in args.channel:
         check_channel(channel)

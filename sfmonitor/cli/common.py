@@ -11,7 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sfmonitor.store import AuthKind, CaptureStore, Secrets, StoreLockedError
+from sfmonitor.store import (
+    AuthKind,
+    CaptureStore,
+    CredentialVault,
+    Profile,
+    Secrets,
+    StoreLockedError,
+)
 from sfmonitor.store.errors import DataDirError, DataDirReadOnlyError, StoreDamagedError
 from sfmonitor.store.validation import (
     CHANNEL_EXAMPLES,
@@ -123,6 +130,23 @@ def read_secrets(auth: AuthKind, from_stdin: bool) -> Secrets:
     return Secrets(**values)
 
 
+def profile_secrets(store: CaptureStore, profile: Profile, from_stdin: bool) -> Secrets:
+    """The secrets ``profile`` logs in with: read from stdin, none for a kind that keeps
+    none of ours (sf-cli, jwt), else the keyring's (a usage error when there are none)."""
+    if from_stdin:
+        return read_secrets(profile.auth_kind, True)
+    if not profile.auth_kind.keyring_secrets:
+        return Secrets()
+    loaded = CredentialVault(scope=store.vault_scope).load(profile.name)
+    if loaded is None:
+        raise UsageError(
+            f"no secrets for {profile.name!r} in the keyring; log in again: "
+            f"sfmonitor profiles login {profile.name}"
+        )
+    return loaded
+
+
+ORG_COMMANDS = ("channels", "limits", "publish")  # ask the org; only read the store
 READ_ONLY_COMMANDS = ("list",)  # work on a folder in use or on a read-only file system
 CHECK_WAIT = 10.0  # seconds a command waits for the damage check begun at open
 
@@ -130,8 +154,10 @@ CHECK_WAIT = 10.0  # seconds a command waits for the damage check begun at open
 def open_store(args: argparse.Namespace, folder: Path) -> CaptureStore:
     """The folder's store; read-only for a command that only reads when the folder is in
     use or cannot be written."""
-    read_only_ok = getattr(args, "profiles_command", None) in READ_ONLY_COMMANDS or (
-        args.command == "sinks" and getattr(args, "sinks_command", None) in (None, "list")
+    read_only_ok = (
+        getattr(args, "profiles_command", None) in READ_ONLY_COMMANDS
+        or (args.command == "sinks" and getattr(args, "sinks_command", None) in (None, "list"))
+        or (args.command in ORG_COMMANDS and not getattr(args, "demo", False))
     )
     try:
         store = CaptureStore.open(folder)

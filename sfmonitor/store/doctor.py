@@ -36,6 +36,7 @@ TABLES = (
     "store_meta",
     "store_identity",
     "events",
+    "profile_notes",  # the last discovery and publish history of each profile
 )
 
 

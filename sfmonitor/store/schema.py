@@ -141,6 +141,20 @@ def event_ids_never_reused(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def profile_notes_table() -> str:
+    """v9: what the app keeps per profile besides the capture (the last channel discovery,
+    the payloads published), dropped with the profile; never a secret."""
+    return """
+    CREATE TABLE profile_notes (
+        profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,              -- discovery | publish:<channel>
+        value TEXT NOT NULL,            -- JSON
+        updated_at INTEGER NOT NULL,    -- ms since the epoch, UTC
+        PRIMARY KEY (profile_id, key)
+    ) STRICT;
+    """
+
+
 MIGRATIONS: list[Step] = [
     # v1: profiles, subscriptions, replay state, events
     """
@@ -244,7 +258,11 @@ MIGRATIONS: list[Step] = [
     event_ids_never_reused,
     # v9: the timeline's indexes (issue 18)
     timeline_indexes(),
+    # v10: notes kept per profile (the last channel discovery, published payloads)
+    profile_notes_table(),
 ]
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

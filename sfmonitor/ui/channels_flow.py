@@ -77,6 +77,8 @@ class ChannelsFlow:
             )
             if not await w.dialogs.confirm("Replay in a production org?", question):
                 return
+        if not await w.limits.replay_allowed(w.profile, channels):  # in every org
+            return
         try:
             await w.controller.replay_last_24h(channels)
         except StreamingError as exc:

@@ -215,6 +215,35 @@ class MonitorController(QObject):
             except StreamingError as exc:
                 self._refused(channel, str(exc))
 
+    async def add_channels(
+        self, profile: Profile, channels: list[str], policy: str, since_ms: int | None = None
+    ) -> None:
+        """Add many channels at once, all starting from ``policy`` (or from a time:
+        ``since_ms``, kept in the store so that a restart before their first event still
+        drops what is older); subscribed together if that profile is capturing."""
+        assert profile.id is not None
+        subs = [Subscription(channel, True, policy) for channel in channels]
+        await self.worker.run(self._save_subscriptions, profile.id, subs, since_ms)
+        capture = self.capture
+        if not (self.capturing(profile) and capture is not None and self.connected):
+            return
+        done = await asyncio.gather(
+            *(capture.add_channel(sub, since_ms) for sub in subs), return_exceptions=True
+        )
+        for sub, result in zip(subs, done, strict=True):
+            if isinstance(result, StreamingError):
+                self._refused(sub.channel, str(result))
+            elif isinstance(result, BaseException):
+                raise result
+
+    def _save_subscriptions(
+        self, profile_id: int, subs: list[Subscription], since_ms: int | None
+    ) -> None:
+        for sub in subs:
+            self.store.set_subscription(profile_id, sub)
+            if since_ms is not None:
+                self.store.mark_live_since(profile_id, sub.channel, since_ms)
+
     async def remove_channel(self, profile: Profile, channel: str, delete_events: bool) -> None:
         assert profile.id is not None
         if self.capturing(profile) and self.capture is not None and self.connected:

@@ -38,13 +38,17 @@ from .channel_colors import ChannelColors
 from .channels_flow import ChannelsFlow, channel_transports
 from .controller import MonitorController
 from .detail_tabs import DetailTabs
+from .discovery_flow import DiscoveryFlow
 from .events_model import EventsModel
 from .export_flow import ExportFlow
 from .filter_bar import FilterBar
 from .follow import FollowTail
+from .limits_flow import LimitsFlow
 from .looks import Looks
 from .modal import Dialogs
+from .org_access import OrgAccess
 from .profiles_flow import ProfilesFlow
+from .publish_flow import PublishFlow
 from .resources import app_icon, icon
 from .sidebar import ChannelSidebar
 from .sinks_status import SinkStatus
@@ -98,6 +102,10 @@ class MainWindow(QMainWindow):
         self.exports = ExportFlow(self)
         self.sink_status = SinkStatus(self)
         self.looks = Looks(self)  # colours, rates, columns, timeline, View and Help menus
+        self.access = OrgAccess(self)
+        self.discovery = DiscoveryFlow(self)
+        self.limits = LimitsFlow(self)
+        self.publishing = PublishFlow(self)
         self._wire()
         self._restore_layout()
         self._show_title()
@@ -115,7 +123,9 @@ class MainWindow(QMainWindow):
         self.connect_action = self._action("Connect", "connect")
         self.connect_action.setToolTip("Connect the profile shown, or set up a new one")
         self.disconnect_action = self._action("Disconnect", "disconnect")
-        self.add_channel_action = self._action("Add channel…", "add-channel", "Ctrl+N")
+        self.add_channels_action = self._action("Add channels…", "add-channel", "Ctrl+Shift+N")
+        self.add_channel_action = self._action("Add by name…", "", "Ctrl+N")
+        self.publish_action = self._action("Publish…", "", "Ctrl+Shift+P")
         self.replay_action = self._action("Replay last 24 hours", "replay", "Ctrl+R")
         self.pause_action = self._action("Pause view", "pause", Qt.Key.Key_Space)
         self.pause_action.setCheckable(True)
@@ -142,7 +152,7 @@ class MainWindow(QMainWindow):
         for action in (
             self.connect_action,
             self.disconnect_action,
-            self.add_channel_action,
+            self.add_channels_action,
             self.replay_action,
             self.pause_action,
             self.export_action,
@@ -157,7 +167,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         channel_menu = self.menuBar().addMenu("&Channels")
-        channel_menu.addAction(self.add_channel_action)
+        for action in (self.add_channels_action, self.add_channel_action, self.publish_action):
+            channel_menu.addAction(action)
         channel_menu.addAction(self.replay_action)
 
     def _make_central(self) -> None:
@@ -207,6 +218,8 @@ class MainWindow(QMainWindow):
         self.delete_profile_action.triggered.connect(lambda: spawn(profiles.delete_current()))
         self.disconnect_action.triggered.connect(lambda: spawn(self.disconnect_profile()))
         self.add_channel_action.triggered.connect(lambda: spawn(channels.add()))
+        self.add_channels_action.triggered.connect(lambda: spawn(self.discovery.add_channels()))
+        self.publish_action.triggered.connect(lambda: spawn(self.publishing.publish()))
         self.replay_action.triggered.connect(
             lambda: spawn(channels.replay(self.sidebar.selected() or self.sidebar.channels()))
         )
@@ -218,6 +231,7 @@ class MainWindow(QMainWindow):
             lambda on: self.settings.setValue("auto_connect", on)
         )
         self.sidebar.selection_changed.connect(lambda _c: self.apply_filter())
+        self.sidebar.menu_actions = [self.add_channels_action, self.publish_action]
         self.sidebar.remove_requested.connect(lambda ch: spawn(channels.remove(ch)))
         self.sidebar.replay_requested.connect(lambda chs: spawn(channels.replay(chs)))
         self.filter_bar.changed.connect(self.apply_filter)
@@ -375,7 +389,8 @@ class MainWindow(QMainWindow):
         shown_connected = c.connected and c.capturing(profile)
         self.connect_action.setEnabled(not (writable and shown_connected))
         self.disconnect_action.setEnabled(c.connected)
-        self.add_channel_action.setEnabled(writable)
+        for action in (self.add_channel_action, self.add_channels_action, self.publish_action):
+            action.setEnabled(writable)
         self.replay_action.setEnabled(writable and c.live and c.capturing(profile))
         self.export_action.setEnabled(profile is not None)
         self.edit_profile_action.setEnabled(editable)

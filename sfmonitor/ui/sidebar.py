@@ -86,6 +86,7 @@ class ChannelSidebar(QWidget):
         self._unread: dict[str, int] = {}
         self.hidden: frozenset[str] = frozenset()
         self._transports: dict[str, str] = {}  # channel -> cometd | pubsub
+        self.menu_actions: list[QAction] = []  # the window's, first in the menu
         remove = QAction("Remove channel", self.list)
         remove.setShortcut(QKeySequence.StandardKey.Delete)
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -209,18 +210,22 @@ class ChannelSidebar(QWidget):
 
     def _menu(self, position: QPoint) -> None:
         channels = self.selected()
-        if not channels:
+        if not channels and not self.menu_actions:
             return
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.addAction("Replay last 24 hours", lambda: self.replay_requested.emit(channels))
-        menu.addSeparator()
-        hide = not all(ch in self.hidden for ch in channels)
-        label = "Hide from view" if hide else "Show in view"
-        menu.addAction(label, lambda: self.hide_requested.emit(channels, hide))
-        colours = add_color_menu(menu, self.palette_, channels)
-        if len(channels) == 1:
-            colours.addAction("Other colour…", lambda: self.color_requested.emit(channels[0]))
-        menu.addSeparator()
-        menu.addAction("Remove channel", self._remove_selected)
+        menu.addActions(self.menu_actions)
+        if channels:
+            if self.menu_actions:
+                menu.addSeparator()
+            menu.addAction("Replay last 24 hours", lambda: self.replay_requested.emit(channels))
+            menu.addSeparator()
+            hide = not all(ch in self.hidden for ch in channels)
+            label = "Hide from view" if hide else "Show in view"
+            menu.addAction(label, lambda: self.hide_requested.emit(channels, hide))
+            colours = add_color_menu(menu, self.palette_, channels)
+            if len(channels) == 1:
+                colours.addAction("Other colour…", lambda: self.color_requested.emit(channels[0]))
+            menu.addSeparator()
+            menu.addAction("Remove channel", self._remove_selected)
         menu.popup(self.list.viewport().mapToGlobal(position))  # no nested event loop
