@@ -99,7 +99,8 @@ async def test_the_help_menu(window: MainWindow, tmp_path: Path) -> None:
     dialog = window.dialogs.current
     assert isinstance(dialog, ShortcutsDialog)
     rows = dict(dialog.rows())
-    assert rows["Add channel…"] == "Ctrl+N" and rows["Timeline"] == "Ctrl+Shift+T"
+    assert rows["Add channels…"] == "Ctrl+Shift+N" and rows["Add by name…"] == "Ctrl+N"
+    assert rows["Timeline"] == "Ctrl+Shift+T"
     assert "Find in the JSON (in the detail pane)" in rows
     dialog.reject()
     await wait_until(lambda: window.dialogs.current is None)
