@@ -1,6 +1,7 @@
 """Find a published event when it arrives, by the EventUuid Salesforce answered the publish
-with (``OPERATION_ENQUEUED``), and select it in the table: the row scrolls into view and
-the detail pane shows it.
+with (``OPERATION_ENQUEUED``), and select it in the table: the row scrolls into view, the
+view pauses there (Resume view, or the "N new" badge, goes back to the newest) and the
+detail pane shows it.
 
 The table is a window over the store, so only the rows near its end (where a new event
 lands in time order) are looked at, each time rows arrive or a page loads.
@@ -58,6 +59,7 @@ class DeliveredHighlight:
         self.expected = None
         self.found_row = number
         self._give_up.stop()
+        self.w.pause_action.setChecked(True)  # live traffic must not scroll it away again
         table = self.w.table
         table.selectRow(number)
         table.scrollTo(self.w.model.index(number, 0))

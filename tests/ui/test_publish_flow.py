@@ -91,6 +91,13 @@ async def test_publish_shows_the_uuid_and_selects_the_delivered_event(
     # the payload is kept for this profile and channel
     history = notes.texts(store, profile.id, notes.publish_key(SHIPMENT))
     assert len(history) == 1 and "TRK-42" in history[0]
+    # the view pauses on it: more traffic does not scroll it away
+    assert window.follow.paused
+    for i in range(60):
+        emulator.org.publish_any(SHIPMENT, {"Tracking_Number__c": f"LATER {i}"})
+    await wait_until(lambda: window.model.rowCount() == 62, what="the later events")
+    shown = window.table.visualRect(window.model.index(window.publishing.delivered.found_row, 0))
+    assert window.table.viewport().rect().intersects(shown)
     await window.controller.disconnect_profile()
 
 
