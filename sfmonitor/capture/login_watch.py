@@ -19,7 +19,6 @@ from dataclasses import replace
 from sfmonitor.auth import OAuthHttp, identify
 from sfmonitor.logs import register_secret
 from sfmonitor.store import CaptureStore, CredentialVault, Environment, Profile, Secrets
-from sfmonitor.streaming import StreamingError
 
 from .clients import CaptureClient
 from .logins import org_info
@@ -73,7 +72,7 @@ class LoginWatch:
     ) -> None:
         try:
             identity = await identify(instance_url, token, http)
-        except StreamingError as exc:
+        except Exception as exc:  # refused, no answer, an odd reply: the capture goes on
             log.warning("could not ask the org who and where this login is: %s", exc)
             return
         org = org_info(identity)

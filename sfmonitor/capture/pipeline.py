@@ -253,12 +253,12 @@ class Capture:
             await self.unsubscribe(sub.channel)
         self.transports[sub.channel] = transport
         self.book.set_policy(sub.channel, sub.replay_policy)
-        if since_ms is not None:
-            self.book.states[sub.channel] = ReplayState(sub.channel, None, None, since_ms)
         if transport == PUBSUB:
             self.channels.add(sub.channel)
-            await self.pubsub.add(sub.channel)
+            await self.pubsub.add(sub.channel, since_ms)
         else:
+            if since_ms is not None:
+                self.book.states[sub.channel] = ReplayState(sub.channel, None, None, since_ms)
             await self.subscribe(sub.channel)
 
     async def unsubscribe(self, channel: str) -> None:

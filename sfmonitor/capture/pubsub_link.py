@@ -35,6 +35,7 @@ from sfmonitor.streaming import (
     ChannelChange,
     ChannelStatus,
     Notice,
+    UsageError,
 )
 from sfmonitor.streaming.endpoints import check_instance_url, check_login_url
 from sfmonitor.streaming.policy import Backoff
@@ -151,16 +152,16 @@ class PubSubLink:
             target, tls = parse_pubsub_endpoint(cap.profile.pubsub_endpoint)
             schemas = await cap.writer.call(cap.store.avro_schemas)
             await self._log_in()
-        except (AuthenticationError, ValueError) as exc:
+            self.conn = PubSubConnection(
+                self.tokens,
+                target,
+                tls=tls,
+                root_certificates=_roots(cap.client),
+                schema_store=StoredSchemas(cap, schemas),
+            )
+        except Exception as exc:  # a refused login, a bad endpoint, the store: never quietly
             cap._fail(exc)
             return
-        self.conn = PubSubConnection(
-            self.tokens,
-            target,
-            tls=tls,
-            root_certificates=_roots(cap.client),
-            schema_store=StoredSchemas(cap, schemas),
-        )
         for channel in sorted(self.channels):
             self._subscribe(channel, self.start_point(channel))
 
@@ -171,7 +172,7 @@ class PubSubLink:
             try:
                 await self.tokens.refresh()
                 return
-            except AuthenticationError:
+            except (AuthenticationError, UsageError):  # refused, or nothing to log in with
                 raise
             except Exception as exc:  # no answer, an outage page: not a verdict
                 delay = self._backoff.next()
@@ -219,12 +220,15 @@ class PubSubLink:
         settings = self.settings or SubscribeSettings(stale_replay=self.capture.client.stale_replay)
         self.conn.subscribe(channel, self, start, settings)
 
-    async def add(self, channel: str) -> None:
-        """A channel (re)added while capturing: from its policy (set in the book)."""
+    async def add(self, channel: str, since_ms: int | None = None) -> None:
+        """A channel (re)added while capturing: from its policy (set in the book), or
+        from a time (every retained event, those created before ``since_ms`` dropped)."""
         self.states.pop(channel, None)
+        if since_ms is not None:
+            self.states[channel] = ReplayState(channel, None, None, since_ms, transport=PUBSUB)
         self.channels.add(channel)
         if not self.started:
-            self.start({})  # the first Pub/Sub channel of this run
+            self.start(dict(self.states))  # the first Pub/Sub channel of this run
             return
         await self.remove(channel, forget=False)
         self._subscribe(channel, self.start_point(channel))

@@ -4,7 +4,7 @@
 both are blocking (the forwarder calls them on its own thread). ``SqliteOutbox`` reads a
 capture store's ``events`` table through its own read-only connection, so forwarding never
 takes the store's write lock; ``SqliteCursorStore`` keeps cursors in the capture file's
-``sink_cursors`` table (schema v5), or in a file of its own (``create=True``).
+``sink_cursors`` table (schema v7), or in a file of its own (``create=True``).
 
 A cursor is the ``events.id`` of the newest event a sink has acknowledged: rows are
 forwarded in id order (the order they were stored in), and the cursor only moves forward.

@@ -114,7 +114,7 @@ _EVENTS_KEY = re.compile(r"\bid\s+INTEGER\s+PRIMARY\s+KEY\b(?!\s+AUTOINCREMENT)"
 
 
 def event_ids_never_reused(conn: sqlite3.Connection) -> None:
-    """v6: ``events.id`` becomes AUTOINCREMENT, so that an id is never handed out twice.
+    """v8: ``events.id`` becomes AUTOINCREMENT, so that an id is never handed out twice.
 
     A sink's cursor is an event id: without AUTOINCREMENT SQLite gives a new row the
     highest id plus one, so deleting a profile's newest events (a channel removed with
@@ -142,7 +142,7 @@ def event_ids_never_reused(conn: sqlite3.Connection) -> None:
 
 
 def profile_notes_table() -> str:
-    """v9: what the app keeps per profile besides the capture (the last channel discovery,
+    """v10: what the app keeps per profile besides the capture (the last channel discovery,
     the payloads published), dropped with the profile; never a secret."""
     return """
     CREATE TABLE profile_notes (

@@ -49,9 +49,7 @@ class BrowserLogin(QWidget):
         self.error = error_label()
         self.button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
-        self.copy_button.clicked.connect(
-            lambda: QGuiApplication.clipboard().setText(self.url.text())
-        )
+        self.copy_button.clicked.connect(self._copy)
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
         buttons.addWidget(self.button)

@@ -25,6 +25,7 @@ from sfmonitor.store import (
     Secrets,
     Subscription,
 )
+from sfmonitor.store.transports import effective_transport
 from sfmonitor.streaming import (
     AuthenticationError,
     ChannelChange,
@@ -223,7 +224,7 @@ class MonitorController(QObject):
         drops what is older); subscribed together if that profile is capturing."""
         assert profile.id is not None
         subs = [Subscription(channel, True, policy) for channel in channels]
-        await self.worker.run(self._save_subscriptions, profile.id, subs, since_ms)
+        await self.worker.run(self._save_subscriptions, profile, subs, since_ms)
         capture = self.capture
         if not (self.capturing(profile) and capture is not None and self.connected):
             return
@@ -237,12 +238,14 @@ class MonitorController(QObject):
                 raise result
 
     def _save_subscriptions(
-        self, profile_id: int, subs: list[Subscription], since_ms: int | None
+        self, profile: Profile, subs: list[Subscription], since_ms: int | None
     ) -> None:
+        assert profile.id is not None
         for sub in subs:
-            self.store.set_subscription(profile_id, sub)
-            if since_ms is not None:
-                self.store.mark_live_since(profile_id, sub.channel, since_ms)
+            self.store.set_subscription(profile.id, sub)
+            if since_ms is not None:  # kept as a position of the transport it will use
+                transport = effective_transport(sub.channel, sub.transport, profile.transport)
+                self.store.mark_live_since(profile.id, sub.channel, since_ms, transport)
 
     async def remove_channel(self, profile: Profile, channel: str, delete_events: bool) -> None:
         assert profile.id is not None

@@ -4,7 +4,10 @@ allocate all the time, and Qt objects caught in reference cycles (qasync's timer
 notifiers, closed dialogs, finished tasks that held a widget) must be destroyed in the thread
 that owns them, the GUI thread: destroyed from another thread, Qt crashes at random (a
 segmentation fault seen in CI). So while the window runs, automatic collection is off and the
-GUI thread collects from a timer, generation by generation as the interpreter would."""
+GUI thread collects from a timer, the generation whose threshold is passed (the
+interpreter's own extra rule for a full collection, that a quarter of the long-lived objects
+be new, is not visible from Python; the thresholds ``launch.tune_runtime`` sets and its
+``gc.freeze`` of the start-up heap keep full collections rare)."""
 
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ class GuiThreadCollector(QObject):
             gc.enable()
 
     def collect_due(self) -> int:
-        """The generation the interpreter would collect now, if any; the objects found."""
+        """Collect the oldest generation past its threshold, if any; the objects found."""
         counts, thresholds = gc.get_count(), gc.get_threshold()
         generation = -1
         for gen in range(3):

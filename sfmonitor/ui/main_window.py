@@ -442,6 +442,7 @@ class MainWindow(QMainWindow):
 
     async def _stop_everything(self) -> None:
         await self.controller.disconnect_profile()
+        await self.access.close()
         if self.demo is not None:
             with contextlib.suppress(Exception):
                 await self.demo.emulator.stop()

@@ -35,6 +35,8 @@ class OrgAccess:
     async def credentials(self, profile: Profile) -> RestCredentials:
         c = self.w.controller
         if c.capturing(profile) and c.capture is not None:
+            if profile.id in self._idle:  # its own login is stale once the capture rotates
+                await self._forget(profile.id)
             if self._lent is None or self._lent[0] is not c.capture:
                 lent = RestCredentials(c.capture.client, profile.api_version)
                 self._lent = (c.capture, lent)
@@ -44,6 +46,8 @@ class OrgAccess:
         known = self._idle.get(profile.id)
         if known is not None and known[0] == profile:
             return known[1]
+        if known is not None:  # the profile changed since: a login of its own again
+            await self._forget(profile.id)
         demo = profile.environment is Environment.DEMO
         credentials = profile_credentials(
             profile,
@@ -77,5 +81,16 @@ class OrgAccess:
             return await credentials.call(op)
         except AuthenticationError:
             if profile.id is not None:
-                self._idle.pop(profile.id, None)  # the secrets may have changed since
+                await self._forget(profile.id)  # the secrets may have changed since
             raise
+
+    async def _forget(self, profile_id: int) -> None:
+        known = self._idle.pop(profile_id, None)
+        if known is not None:
+            await known[1].close()  # a rotated refresh token being kept is kept
+
+    async def close(self) -> None:
+        """Before the window closes: every login of a profile not capturing ends, a
+        refresh token Salesforce rotated meanwhile kept."""
+        for profile_id in list(self._idle):
+            await self._forget(profile_id)

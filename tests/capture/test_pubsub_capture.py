@@ -6,6 +6,7 @@ as CometD's are, one stream per topic, and every stream closed at stop."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -228,3 +229,41 @@ async def test_a_channel_moved_to_the_other_transport_starts_from_its_policy(
     await run.stop()
     got = {r for c, r, _ in rows(store, profile) if c == channel}
     assert got == {first, after} and skipped not in got  # "new": the position not converted
+
+
+async def test_a_pubsub_channel_added_from_a_time_keeps_only_what_came_after_it(
+    store: CaptureStore, emulator: Emulator
+) -> None:
+    """ "Add channels… from a time" on Pub/Sub: every retained event is read and those
+    created before the time are dropped, while capturing and after a restart alike."""
+    profile = both_apis_profile(store, emulator)
+    assert profile.id is not None
+    added, later = "/event/Shipment_Update__e", "/data/ContactChangeEvent"
+    emulator.org.clock.offset = -600.0  # ten minutes ago: before the chosen time
+    for channel in (added, later):
+        emulator.org.publish_any(channel, {"Name": "too old"})
+    emulator.org.clock.offset = -60.0  # a minute ago: after it
+    recent = {
+        ch: emulator.org.publish_any(ch, {"Name": "recent"}).replay_id for ch in (added, later)
+    }
+    emulator.org.clock.offset = 0.0
+    since_ms = int((time.time() - 300) * 1000)
+    watch = Watch()
+    run = Run(store, profile, on_notice=watch)
+    await run.until(lambda: watch.live(CHANNELS))
+    await run.capture.add_channel(Subscription(added, transport="pubsub"), since_ms)
+    await run.until(lambda: watch.live((added,)))
+    await run.until(lambda: any(c == added for c, _, _ in rows(store, profile)))
+    await asyncio.sleep(0.5)  # an older event would have come by now
+    await run.stop()
+    assert [(c, r) for c, r, _ in rows(store, profile)] == [(added, recent[added])]
+
+    # saved as the window saves it, then a restart before the channel's first event
+    store.set_subscription(profile.id, Subscription(later, transport="pubsub"))
+    store.mark_live_since(profile.id, later, since_ms, "pubsub")
+    run = Run(store, profile, on_notice=watch)
+    await run.until(lambda: watch.live((later,)))
+    await run.until(lambda: any(c == later for c, _, _ in rows(store, profile)))
+    await asyncio.sleep(0.5)
+    await run.stop()
+    assert [(c, r) for c, r, _ in rows(store, profile) if c == later] == [(later, recent[later])]

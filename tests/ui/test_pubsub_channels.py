@@ -6,7 +6,7 @@ status with Salesforce's words and the rpc id, as CometD's errors do."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -145,3 +145,20 @@ async def test_pubsub_error_codes_become_the_channels_status(
         assert [t for c, t in problems if c == case.channel][-1] == ""
         assert case.words not in window.status.problem()
     await window.controller.disconnect_profile()
+
+
+async def test_channels_added_from_a_time_keep_it_for_their_own_transport(
+    window: MainWindow, store: CaptureStore
+) -> None:
+    """The time is kept as a position of the transport each channel will use, so that a
+    restart before its first event still drops what is older (Pub/Sub ignores CometD's)."""
+    profile = store.save_profile(
+        replace(save_emulator_profile(store, "http://127.0.0.1:9", ()), transport="pubsub")
+    )
+    assert profile.id is not None
+    since_ms = 1_700_000_000_000
+    await window.controller.add_channels(profile, [PUBSUB, COMETD], "new", since_ms)
+    states = store.replay_states(profile.id)
+    assert states[PUBSUB].transport == "pubsub" and states[PUBSUB].live_since == since_ms
+    assert states[COMETD].transport == "cometd"  # a generic channel stays on CometD
+    assert states[COMETD].live_since == since_ms
