@@ -24,7 +24,7 @@ from typing import Any
 from sfmonitor.store import KeyringUnavailableError, SchemaTooNewError, StoreLockedError, data_dir
 from sfmonitor.store.errors import DataDirError, StoreDamagedError
 
-from . import capture, channels, doctor, limits, profiles, publish, sinks
+from . import capture, channels, doctor, limits, org, profiles, publish, sinks
 from .common import (
     EXIT_DAMAGED,
     EXIT_DATA_DIR,
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             if args.command == "sinks":
                 return sinks.sinks_command(args, store)
             if args.command in ORG_COMMANDS:
-                return asyncio.run(ORG_COMMANDS[args.command](args, store))
+                return asyncio.run(org.answered(ORG_COMMANDS[args.command], args, store))
             return asyncio.run(capture.capture_command(args, store))
         finally:
             store.close()

@@ -12,7 +12,7 @@ from sfmonitor.discovery import Discovery, Kind, discover
 from sfmonitor.store import CaptureStore
 
 from .common import EXIT_OK, printable, say
-from .org import add_org_arguments, org_of, refusal_exit
+from .org import add_org_arguments, org_of
 
 
 def add_parser(sub: Any) -> None:
@@ -39,15 +39,9 @@ def lines(found: Discovery) -> list[str]:
 
 async def channels_command(args: argparse.Namespace, store: CaptureStore) -> int:
     async with org_of(args, store) as (_profile, call):
-        try:
-            found: Discovery = await call(
-                lambda a: discover(a.instance_url, a.token, a.api_version, http=a.http)
-            )
-        except Exception as exc:
-            code = refusal_exit(exc)
-            if code is None:
-                raise
-            return code
+        found: Discovery = await call(
+            lambda a: discover(a.instance_url, a.token, a.api_version, http=a.http)
+        )
     if args.kind:
         kinds = {Kind(k) for k in args.kind}
         found = replace(found, channels=tuple(c for c in found.channels if c.kind in kinds))

@@ -13,7 +13,7 @@ from sfmonitor.discovery import Limits, fetch_limits
 from sfmonitor.store import CaptureStore
 
 from .common import EXIT_OK, printable
-from .org import add_org_arguments, org_of, refusal_exit
+from .org import add_org_arguments, org_of
 
 
 def add_parser(sub: Any) -> None:
@@ -32,15 +32,9 @@ def lines(limits: Limits) -> list[str]:
 
 async def limits_command(args: argparse.Namespace, store: CaptureStore) -> int:
     async with org_of(args, store) as (_profile, call):
-        try:
-            limits: Limits = await call(
-                lambda a: fetch_limits(a.instance_url, a.token, a.api_version, http=a.http)
-            )
-        except Exception as exc:
-            code = refusal_exit(exc)
-            if code is None:
-                raise
-            return code
+        limits: Limits = await call(
+            lambda a: fetch_limits(a.instance_url, a.token, a.api_version, http=a.http)
+        )
     if args.json:
         print(orjson.dumps(limits.to_dict(), option=orjson.OPT_INDENT_2).decode())
     else:

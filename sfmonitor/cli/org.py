@@ -68,6 +68,22 @@ async def org_of(
             await demo.emulator.stop()
 
 
+async def answered(
+    command: Callable[[argparse.Namespace, CaptureStore], Awaitable[int]],
+    args: argparse.Namespace,
+    store: CaptureStore,
+) -> int:
+    """``command``'s exit code; a refusal of the org or the network is said in words and
+    has its own code (anything else is a bug, and raises)."""
+    try:
+        return await command(args, store)
+    except Exception as exc:
+        code = refusal_exit(exc)
+        if code is None:
+            raise
+        return code
+
+
 def refusal_exit(exc: BaseException) -> int | None:
     """The exit code (the words said on stderr) for a refusal of the org or the network;
     None for anything else."""

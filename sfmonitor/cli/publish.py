@@ -14,7 +14,7 @@ from sfmonitor.discovery import PublishResult, PushResult, publish
 from sfmonitor.store import CaptureStore
 
 from .common import EXIT_FAILED, EXIT_OK, UsageError, check_channel, printable, say
-from .org import add_org_arguments, org_of, refusal_exit
+from .org import add_org_arguments, org_of
 
 
 def add_parser(sub: Any) -> None:
@@ -75,15 +75,9 @@ async def publish_command(args: argparse.Namespace, store: CaptureStore) -> int:
                 f"{profile.name!r} is a production org: every subscriber receives this event; "
                 "pass --yes to publish"
             )
-        try:
-            result: PublishResult | PushResult = await call(
-                lambda a: publish(
-                    a.instance_url, a.token, args.channel, payload, a.api_version, http=a.http
-                )
+        result: PublishResult | PushResult = await call(
+            lambda a: publish(
+                a.instance_url, a.token, args.channel, payload, a.api_version, http=a.http
             )
-        except Exception as exc:
-            code = refusal_exit(exc)
-            if code is None:
-                raise
-            return code
+        )
     return said(result, args.channel)

@@ -14,13 +14,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import qasync
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from sfmonitor.capture.demo import start_demo
-from sfmonitor.store import CaptureStore, CredentialVault
+from sfmonitor.store import CaptureStore
 from sfmonitor.ui.gc_guard import GuiThreadCollector
 from sfmonitor.ui.main_window import MainWindow
+from tests.helpers.windows import a_window
 
 
 def _qapp() -> QApplication:
@@ -55,12 +54,7 @@ def gui_thread_collection() -> Iterator[None]:
 
 @pytest_asyncio.fixture
 async def window(store: CaptureStore, tmp_path: Path, qtbot: Any) -> AsyncIterator[MainWindow]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(store, CredentialVault(), settings, start_demo=start_demo)
-    win.show()
-    await win.profiles.refresh_menu()
-    yield win
-    await win.shutdown()  # disconnects, stops the demo emulator, closes the window
-    assert not win.isVisible()
-    win.worker.shutdown()
-    win.deleteLater()
+    async with a_window(store, tmp_path / "settings.ini") as win:
+        await win.profiles.refresh_menu()
+        yield win
+    assert not win.isVisible()  # shut down: disconnected, the demo stopped, closed

@@ -12,18 +12,19 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QColorDialog
 
 from sfmonitor.emulator import Emulator, EmulatorConfig
-from sfmonitor.store import CaptureStore, CredentialVault, EventQuery, Profile
+from sfmonitor.store import CaptureStore, EventQuery, Profile
 from sfmonitor.ui.channel_colors import default_color
 from sfmonitor.ui.channel_view import profile_key
 from sfmonitor.ui.main_window import MainWindow
 from sfmonitor.ui.sparkline import VALUES_ROLE
 from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
 from tests.helpers.waiting import wait_until
+from tests.helpers.windows import a_window
 
 pytestmark = pytest.mark.asyncio
 NEWS, ALERTS, ORDERS = "/u/news", "/u/alerts", "/event/Low_Ink__e"
@@ -74,10 +75,7 @@ async def test_colours_are_stable_across_restarts_and_a_choice_is_kept(
     assert chip_of(window, NEWS) == "#ff00aa"
     await window.shutdown()
 
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    again = MainWindow(store, CredentialVault(), settings)
-    try:
-        again.show()
+    async with a_window(store, tmp_path / "settings.ini") as again:
         await again.show_profile(profile)
         after = {ch: chip_of(again, ch) for ch in CHANNELS}
         assert after == {**before, NEWS: "#ff00aa"}
@@ -87,10 +85,6 @@ async def test_colours_are_stable_across_restarts_and_a_choice_is_kept(
         assert isinstance(icon, QIcon) and not icon.isNull()
         again.channel_colors.set_override(NEWS, None)  # back to the default
         assert chip_of(again, NEWS) == before[NEWS]
-    finally:
-        await again.shutdown()
-        again.worker.shutdown()
-        again.deleteLater()
 
 
 async def test_a_hidden_channel_is_still_captured_and_counted_unread(
@@ -127,17 +121,10 @@ async def test_hidden_channels_and_unread_marks_are_kept_per_profile(
     profile = await connected(window, store, emulator)
     window.sidebar.hide_requested.emit([ORDERS], True)
     await window.shutdown()
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    again = MainWindow(store, CredentialVault(), settings)
-    try:
-        again.show()
+    async with a_window(store, tmp_path / "settings.ini") as again:
         await again.show_profile(profile)
         assert again.looks.channels.hidden == frozenset({ORDERS})
         assert again.model.query.exclude_channels == frozenset({ORDERS})
-    finally:
-        await again.shutdown()
-        again.worker.shutdown()
-        again.deleteLater()
 
 
 async def test_each_channel_shows_its_rate_and_sparkline(

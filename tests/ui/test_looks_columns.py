@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from sfmonitor.emulator import Emulator, EmulatorConfig
-from sfmonitor.store import CaptureStore, CredentialVault, EventQuery, Profile
+from sfmonitor.store import CaptureStore, EventQuery, Profile
 from sfmonitor.ui.column_chooser import ColumnChooser
 from sfmonitor.ui.main_window import MainWindow
 from tests.helpers.profiles import DEMO_SECRETS, save_emulator_profile
 from tests.helpers.waiting import wait_until
+from tests.helpers.windows import a_window
 
 pytestmark = pytest.mark.asyncio
 INK = "/event/Low_Ink__e"
@@ -101,18 +102,11 @@ async def test_field_columns_are_kept_per_profile(
     assert "field:Ink__c" in [k for _t, k in window.model.columns]
     await window.shutdown()
 
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    again = MainWindow(store, CredentialVault(), settings)
-    try:
-        again.show()
+    async with a_window(store, tmp_path / "settings.ini") as again:
         await again.show_profile(profile)
         column = column_of(again, "field:Ink__c")
         await again.model.settle()
         await wait_until(lambda: cells(again, column) == [str(v) for v in LEVELS])
-    finally:
-        await again.shutdown()
-        again.worker.shutdown()
-        again.deleteLater()
 
 
 async def test_the_column_chooser_from_the_view_menu(
